@@ -1,0 +1,117 @@
+package ephemeral
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+
+	larkcore "github.com/larksuite/oapi-sdk-go/v3/core"
+	larkim "github.com/larksuite/oapi-sdk-go/v3/service/im/v1"
+)
+
+const (
+	opChatGet = "chat.get"
+	opBotInfo = "bot.info"
+
+	pathBotInfo = "/open-apis/bot/v3/info"
+)
+
+// Chat modes (Chat.Mode). Ephemeral cards work only in ChatModeGroup.
+const (
+	ChatModeGroup = "group" // normal group
+	ChatModeTopic = "topic" // topic group: no ephemeral cards
+	ChatModeP2P   = "p2p"   // one-to-one chat: no ephemeral cards
+)
+
+// Chat is what botd needs to know about a chat. User ids are open_ids.
+type Chat struct {
+	ID               string
+	Mode             string   // chat_mode: ChatModeGroup, ChatModeTopic or ChatModeP2P
+	GroupMessageType string   // "chat" or "thread" (normal groups only)
+	OwnerID          string   // empty when the owner is a bot, and in p2p chats
+	ManagerIDs       []string // human group managers (user_manager_id_list)
+	Name             string
+	Status           string // chat_status: "normal", "dissolved", "dissolved_save"
+}
+
+// SupportsEphemeral reports whether ephemeral cards can be sent to the chat.
+func (ch *Chat) SupportsEphemeral() bool { return ch.Mode == ChatModeGroup }
+
+// Chat reads a chat's mode, owner, managers and status
+// (GET /open-apis/im/v1/chats/:chat_id?user_id_type=open_id). The bot must be
+// in the chat to see all of it. Callers should cache the answer briefly.
+func (c *Client) Chat(ctx context.Context, chatID string) (*Chat, error) {
+	if strings.TrimSpace(chatID) == "" {
+		return nil, invalidf("%s: empty chat id", opChatGet)
+	}
+	req := larkim.NewGetChatReqBuilder().
+		ChatId(chatID).
+		UserIdType(larkim.UserIdTypeGetChatOpenId).
+		Build()
+
+	var out *larkim.GetChatResp
+	_, err := c.call(ctx, opChatGet, func(ctx context.Context, opts ...larkcore.RequestOptionFunc) (*larkcore.ApiResp, error) {
+		r, err := c.sdk.Im.Chat.Get(ctx, req, opts...)
+		if r == nil {
+			return nil, err
+		}
+		out = r
+		return r.ApiResp, err
+	})
+	if err != nil {
+		return nil, err
+	}
+	d := out.Data
+	if d == nil {
+		return nil, &APIError{Op: opChatGet, HTTPStatus: out.StatusCode, LogID: out.LogId(), Msg: "no data in response"}
+	}
+	return &Chat{
+		ID:               chatID,
+		Mode:             deref(d.ChatMode),
+		GroupMessageType: deref(d.GroupMessageType),
+		OwnerID:          deref(d.OwnerId),
+		ManagerIDs:       d.UserManagerIdList,
+		Name:             deref(d.Name),
+		Status:           deref(d.ChatStatus),
+	}, nil
+}
+
+// BotOpenID returns the bot's own open_id (GET /open-apis/bot/v3/info), used
+// to recognise mentions of the bot. The answer is cached for the life of the
+// Client: it never changes for an app.
+func (c *Client) BotOpenID(ctx context.Context) (string, error) {
+	c.botMu.Lock()
+	id := c.botOpenID
+	c.botMu.Unlock()
+	if id != "" {
+		return id, nil
+	}
+
+	resp, err := c.call(ctx, opBotInfo, func(ctx context.Context, opts ...larkcore.RequestOptionFunc) (*larkcore.ApiResp, error) {
+		return c.sdk.Get(ctx, pathBotInfo, nil, larkcore.AccessTokenTypeTenant, opts...)
+	})
+	if err != nil {
+		return "", err
+	}
+	// This older API answers under "bot", not "data".
+	var out struct {
+		Bot struct {
+			OpenID string `json:"open_id"`
+		} `json:"bot"`
+	}
+	if err := json.Unmarshal(resp.RawBody, &out); err != nil || out.Bot.OpenID == "" {
+		return "", &APIError{Op: opBotInfo, HTTPStatus: resp.StatusCode, LogID: resp.LogId(), Msg: "no bot.open_id in response"}
+	}
+
+	c.botMu.Lock()
+	c.botOpenID = out.Bot.OpenID
+	c.botMu.Unlock()
+	return out.Bot.OpenID, nil
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}

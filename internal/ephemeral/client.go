@@ -1,0 +1,168 @@
+// Package ephemeral is botd's client for the Feishu/Lark Open API: ephemeral
+// ("only visible to you") cards, group cards, chat and bot information.
+//
+// It wraps github.com/larksuite/oapi-sdk-go/v3 and hardens what the SDK leaves
+// weak: every call has a deadline, the tenant token is kept per Client (and
+// optionally shared through a TokenCache) and refreshed once when the platform
+// rejects it, and every failure comes back as an *APIError that says whether
+// retrying can help. The client itself never retries anything else: retry
+// policy lives in the job queue.
+//
+// Tokens and the app secret never appear in errors or logs.
+package ephemeral
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	lark "github.com/larksuite/oapi-sdk-go/v3"
+	larkcore "github.com/larksuite/oapi-sdk-go/v3/core"
+	"go.uber.org/zap"
+)
+
+// DefaultTimeout bounds each HTTP exchange with the platform when
+// Config.Timeout is zero.
+const DefaultTimeout = 5 * time.Second
+
+// Hosts of the two deployments (docs/feishu-platform.md §1).
+const (
+	FeishuBaseURL = "https://open.feishu.cn"
+	LarkBaseURL   = "https://open.larksuite.com"
+)
+
+// Config configures a Client.
+type Config struct {
+	AppID     string // required
+	AppSecret string // required; never logged
+
+	// BaseURL is "feishu" (the default when empty), "lark", or any http(s)
+	// URL such as a simulator's.
+	BaseURL string
+
+	// Timeout bounds each HTTP exchange (token fetch and API call alike).
+	// Zero means DefaultTimeout.
+	Timeout time.Duration
+
+	// TokenCache shares the tenant token between replicas, e.g. in Redis.
+	// Nil keeps it in memory, per Client.
+	TokenCache TokenCache
+
+	// HTTPClient sends the requests. Nil means a client whose Timeout is
+	// Timeout. The per-call context deadline applies either way.
+	HTTPClient *http.Client
+}
+
+// Client calls the Open API on behalf of one self-built app. It is safe for
+// concurrent use.
+type Client struct {
+	sdk     *lark.Client
+	tokens  *tokenSource
+	timeout time.Duration
+	log     *zap.Logger
+
+	botMu     sync.Mutex
+	botOpenID string // cached: it never changes for an app
+}
+
+// New builds a Client. It does not contact the platform; use Ready for that.
+func New(cfg Config, log *zap.Logger) (*Client, error) {
+	if strings.TrimSpace(cfg.AppID) == "" {
+		return nil, errors.New("ephemeral: app id is required")
+	}
+	if cfg.AppSecret == "" {
+		return nil, errors.New("ephemeral: app secret is required")
+	}
+	base, err := ParseBaseURL(cfg.BaseURL)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.Timeout < 0 {
+		return nil, fmt.Errorf("ephemeral: negative timeout %s", cfg.Timeout)
+	}
+	timeout := cfg.Timeout
+	if timeout == 0 {
+		timeout = DefaultTimeout
+	}
+	if log == nil {
+		log = zap.NewNop()
+	}
+	log = log.Named("ephemeral")
+
+	httpClient := cfg.HTTPClient
+	if httpClient == nil {
+		httpClient = &http.Client{Timeout: timeout}
+	}
+
+	// The SDK's own token manager is turned off: it lives in package
+	// variables (one cache per process, keyed by app id only, replaced
+	// without locking by every lark.NewClient given a cache), it cannot drop
+	// a token the platform rejected, and it retries with that same token.
+	// tokenSource does the job per Client and passes the token per request.
+	sdk := lark.NewClient(cfg.AppID, cfg.AppSecret,
+		lark.WithOpenBaseUrl(base),
+		lark.WithEnableTokenCache(false),
+		lark.WithHttpClient(recordingClient{inner: httpClient}),
+		lark.WithReqTimeout(timeout),
+		lark.WithLogger(sdkLogger{log: log.Named("sdk")}),
+		lark.WithLogLevel(larkcore.LogLevelWarn),
+		lark.WithLogReqAtDebug(false), // request dumps would include the Authorization header
+	)
+
+	c := &Client{sdk: sdk, timeout: timeout, log: log}
+	cache := cfg.TokenCache
+	if cache == nil {
+		cache = newMemCache()
+	}
+	c.tokens = &tokenSource{
+		client:    c,
+		appID:     cfg.AppID,
+		appSecret: cfg.AppSecret,
+		cache:     cache,
+		key:       tenantTokenKey(cfg.AppID),
+		sem:       make(chan struct{}, 1),
+	}
+	return c, nil
+}
+
+// ParseBaseURL turns the configured base URL ("feishu", "lark" or an http(s)
+// URL) into the Open API origin, without a trailing slash. Empty means feishu.
+func ParseBaseURL(s string) (string, error) {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "", "feishu":
+		return FeishuBaseURL, nil
+	case "lark":
+		return LarkBaseURL, nil
+	}
+	// Errors echo the URL only in redacted form: a password in it must not
+	// reach logs.
+	u, err := url.Parse(strings.TrimSpace(s))
+	if err != nil {
+		return "", errors.New("ephemeral: base url: not a URL; want feishu, lark or an http(s) URL")
+	}
+	switch {
+	case u.User != nil:
+		return "", fmt.Errorf("ephemeral: base url %q: must not contain user info", u.Redacted())
+	case u.Scheme != "http" && u.Scheme != "https":
+		return "", fmt.Errorf("ephemeral: base url %q: want feishu, lark or an http(s) URL", u.Redacted())
+	case u.Host == "":
+		return "", fmt.Errorf("ephemeral: base url %q: no host", u.Redacted())
+	case u.RawQuery != "" || u.Fragment != "":
+		return "", fmt.Errorf("ephemeral: base url %q: must not have a query or fragment", u.Redacted())
+	}
+	return strings.TrimRight(u.String(), "/"), nil
+}
+
+// Ready reports whether a tenant token can be had (from the cache or the
+// platform). /readyz uses it.
+func (c *Client) Ready(ctx context.Context) error {
+	if _, err := c.tokens.token(ctx); err != nil {
+		return fmt.Errorf("ephemeral: not ready: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,211 @@
+// Package jobs runs the steps of an interaction that must not happen inside a
+// webhook request (calls to the Open API) as durable tasks on Redis, using
+// asynq. A task survives a crash of the process and is picked up by any
+// replica; each runs until it succeeds, fails permanently, or runs out of
+// retries.
+package jobs
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"github.com/redis/go-redis/v9"
+	"go.uber.org/zap"
+
+	"github.com/botd/botd/internal/flows"
+)
+
+// Runner does the work of one job; *flows.Engine is one.
+type Runner interface {
+	RunJob(ctx context.Context, kind flows.JobKind, interactionID string) error
+}
+
+// Config tunes the queue. Zero values take the defaults in brackets.
+type Config struct {
+	// Concurrency is how many jobs run at once in this process [20]. Jobs
+	// mostly wait on the network, so this is well above the core count.
+	Concurrency int
+	// PollInterval is how often an idle worker looks for new jobs [20ms].
+	// asynq polls rather than blocks; the default of 1 s would add up to a
+	// second between a user's Submit and the card appearing.
+	PollInterval time.Duration
+	// RetryPollInterval is how often due retries are moved back to the
+	// queue [250ms] (asynq's default is 5 s).
+	RetryPollInterval time.Duration
+	// JobTimeout bounds one attempt [30s].
+	JobTimeout time.Duration
+	// ShutdownTimeout is how long Shutdown waits for running jobs [10s];
+	// jobs still running then are retried later, by this or another replica.
+	ShutdownTimeout time.Duration
+	// Queue is the asynq queue name ["botd:interactive"].
+	Queue string
+}
+
+func (c Config) withDefaults() Config {
+	if c.Concurrency <= 0 {
+		c.Concurrency = 20
+	}
+	if c.PollInterval <= 0 {
+		c.PollInterval = 20 * time.Millisecond
+	}
+	if c.RetryPollInterval <= 0 {
+		c.RetryPollInterval = 250 * time.Millisecond
+	}
+	if c.JobTimeout <= 0 {
+		c.JobTimeout = 30 * time.Second
+	}
+	if c.ShutdownTimeout <= 0 {
+		c.ShutdownTimeout = 10 * time.Second
+	}
+	if c.Queue == "" {
+		c.Queue = "botd:interactive"
+	}
+	return c
+}
+
+// maxRetry per kind: a form that appears many minutes after the command is
+// more confusing than helpful, but a submitted todo must reach the group.
+var maxRetry = map[flows.JobKind]int{
+	flows.JobSendForm: 8,  // about 50 s of retries (see retryDelay)
+	flows.JobFinish:   25, // over an hour: nothing the user submitted is dropped
+	flows.JobCancel:   10, // a few minutes
+}
+
+const taskPrefix = "botd:"
+
+type payload struct {
+	InteractionID string `json:"iid"`
+}
+
+// Queue enqueues jobs (it implements flows.Jobs) and, once started, runs
+// them. Enqueue works on any replica; Start makes this replica a worker.
+type Queue struct {
+	cfg    Config
+	client *asynq.Client
+	server *asynq.Server
+	log    *zap.Logger
+}
+
+var _ flows.Jobs = (*Queue)(nil)
+
+// New returns a queue on rdb. The caller keeps ownership of rdb.
+func New(rdb redis.UniversalClient, cfg Config, log *zap.Logger) *Queue {
+	cfg = cfg.withDefaults()
+	log = log.Named("jobs")
+	q := &Queue{cfg: cfg, client: asynq.NewClientFromRedisClient(rdb), log: log}
+	q.server = asynq.NewServerFromRedisClient(rdb, asynq.Config{
+		Concurrency:              cfg.Concurrency,
+		Queues:                   map[string]int{cfg.Queue: 1},
+		TaskCheckInterval:        cfg.PollInterval,
+		DelayedTaskCheckInterval: cfg.RetryPollInterval,
+		ShutdownTimeout:          cfg.ShutdownTimeout,
+		RetryDelayFunc:           retryDelay,
+		Logger:                   log.WithOptions(zap.AddCallerSkip(1)).Sugar(),
+		LogLevel:                 asynq.WarnLevel,
+		ErrorHandler: asynq.ErrorHandlerFunc(func(ctx context.Context, t *asynq.Task, err error) {
+			retried, _ := asynq.GetRetryCount(ctx)
+			max, _ := asynq.GetMaxRetry(ctx)
+			log.Warn("job failed", zap.String("job", t.Type()), zap.ByteString("payload", t.Payload()),
+				zap.Int("attempt", retried+1), zap.Int("max_retry", max), zap.Error(err))
+		}),
+	})
+	return q
+}
+
+// Enqueue queues kind for the interaction. A job of the same kind for the
+// same interaction that is still queued makes this a no-op, so re-enqueueing
+// is always safe.
+func (q *Queue) Enqueue(ctx context.Context, kind flows.JobKind, interactionID string) error {
+	body, err := json.Marshal(payload{InteractionID: interactionID})
+	if err != nil {
+		return fmt.Errorf("jobs: enqueue %s %s: %w", kind, interactionID, err)
+	}
+	n, ok := maxRetry[kind]
+	if !ok {
+		n = 10
+	}
+	task := asynq.NewTask(taskPrefix+string(kind), body,
+		asynq.TaskID(string(kind)+":"+interactionID),
+		asynq.Queue(q.cfg.Queue),
+		asynq.MaxRetry(n),
+		asynq.Timeout(q.cfg.JobTimeout))
+	_, err = q.client.EnqueueContext(ctx, task)
+	if errors.Is(err, asynq.ErrTaskIDConflict) {
+		return nil // already queued: the queued one will do the work
+	}
+	if err != nil {
+		return fmt.Errorf("jobs: enqueue %s %s: %w", kind, interactionID, err)
+	}
+	return nil
+}
+
+// Start runs jobs with r until Shutdown.
+func (q *Queue) Start(r Runner) error {
+	mux := asynq.NewServeMux()
+	for _, kind := range []flows.JobKind{flows.JobSendForm, flows.JobFinish, flows.JobCancel} {
+		kind := kind
+		mux.HandleFunc(taskPrefix+string(kind), func(ctx context.Context, t *asynq.Task) error {
+			return q.run(ctx, r, kind, t)
+		})
+	}
+	if err := q.server.Start(mux); err != nil {
+		return fmt.Errorf("jobs: start worker: %w", err)
+	}
+	return nil
+}
+
+func (q *Queue) run(ctx context.Context, r Runner, kind flows.JobKind, t *asynq.Task) error {
+	var p payload
+	if err := json.Unmarshal(t.Payload(), &p); err != nil || p.InteractionID == "" {
+		return fmt.Errorf("jobs: bad payload for %s: %v: %w", kind, err, asynq.SkipRetry)
+	}
+	err := r.RunJob(ctx, kind, p.InteractionID)
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, flows.ErrNotFound):
+		// The interaction expired or never existed: nothing left to do.
+		q.log.Info("job dropped: interaction not found", zap.String("job", string(kind)),
+			zap.String("interaction_id", p.InteractionID))
+		return nil
+	case !Retryable(err):
+		return fmt.Errorf("%w: %w", err, asynq.SkipRetry)
+	default:
+		return err
+	}
+}
+
+// Shutdown stops taking jobs and waits up to Config.ShutdownTimeout for
+// running ones. It does not close the Redis client.
+func (q *Queue) Shutdown() {
+	q.server.Shutdown()
+	_ = q.client.Close()
+}
+
+// Retryable reports whether trying err again may help. Errors that say so
+// themselves (the Open API client's do) decide; anything else is assumed
+// transient, because dropping a user's work is worse than a wasted retry.
+func Retryable(err error) bool {
+	var r interface{ Retryable() bool }
+	if errors.As(err, &r) {
+		return r.Retryable()
+	}
+	return true
+}
+
+// retryDelay backs off exponentially from 200 ms to 5 min, and honours a
+// rate-limit reset the platform sent (x-ogw-ratelimit-reset).
+func retryDelay(n int, err error, _ *asynq.Task) time.Duration {
+	var ra interface{ RetryAfterDuration() time.Duration }
+	if errors.As(err, &ra) {
+		if d := ra.RetryAfterDuration(); d > 0 {
+			return d
+		}
+	}
+	d := 200 * time.Millisecond << min(n, 11)
+	return min(d, 5*time.Minute)
+}

@@ -1,0 +1,126 @@
+package jobs_test
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"go.uber.org/zap/zaptest"
+
+	"github.com/botd/botd/internal/flows"
+	"github.com/botd/botd/internal/jobs"
+	"github.com/botd/botd/internal/state/statetest"
+)
+
+type permanent struct{}
+
+func (permanent) Error() string   { return "bad card" }
+func (permanent) Retryable() bool { return false }
+
+// recorder counts runs per job and fails the first failures[key] attempts.
+type recorder struct {
+	mu       sync.Mutex
+	runs     map[string]int
+	failures map[string]error
+	failLeft map[string]int
+	done     chan string
+}
+
+func newRecorder() *recorder {
+	return &recorder{runs: map[string]int{}, failures: map[string]error{}, failLeft: map[string]int{}, done: make(chan string, 100)}
+}
+
+func (r *recorder) RunJob(_ context.Context, kind flows.JobKind, id string) error {
+	key := string(kind) + ":" + id
+	r.mu.Lock()
+	r.runs[key]++
+	var err error
+	if r.failLeft[key] > 0 {
+		r.failLeft[key]--
+		err = r.failures[key]
+	}
+	r.mu.Unlock()
+	r.done <- key
+	return err
+}
+
+func (r *recorder) count(key string) int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.runs[key]
+}
+
+func wait(t *testing.T, r *recorder, key string, n int) {
+	t.Helper()
+	deadline := time.After(10 * time.Second)
+	for r.count(key) < n {
+		select {
+		case <-r.done:
+		case <-deadline:
+			t.Fatalf("%s ran %d times, want %d", key, r.count(key), n)
+		}
+	}
+}
+
+func TestRunsRetriesAndGivesUp(t *testing.T) {
+	q := jobs.New(statetest.Redis(t), jobs.Config{}, zaptest.NewLogger(t))
+	r := newRecorder()
+	r.failures["finish:itx_retry"], r.failLeft["finish:itx_retry"] = errors.New("timeout"), 2
+	r.failures["finish:itx_perm"], r.failLeft["finish:itx_perm"] = permanent{}, 5
+	if err := q.Start(r); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(q.Shutdown)
+	ctx := context.Background()
+
+	for _, id := range []string{"itx_ok", "itx_retry", "itx_perm"} {
+		if err := q.Enqueue(ctx, flows.JobFinish, id); err != nil {
+			t.Fatal(err)
+		}
+	}
+	wait(t, r, "finish:itx_ok", 1)
+	wait(t, r, "finish:itx_retry", 3) // two transient failures, then success
+	wait(t, r, "finish:itx_perm", 1)
+
+	// A permanent failure is not retried; give a retry time to show up.
+	time.Sleep(1500 * time.Millisecond)
+	if n := r.count("finish:itx_perm"); n != 1 {
+		t.Errorf("permanent failure ran %d times, want 1", n)
+	}
+	if n := r.count("finish:itx_ok"); n != 1 {
+		t.Errorf("successful job ran %d times, want 1", n)
+	}
+}
+
+// Enqueueing the same job twice while it waits runs it once.
+func TestEnqueueIsIdempotentWhileQueued(t *testing.T) {
+	rdb := statetest.Redis(t)
+	q := jobs.New(rdb, jobs.Config{}, zaptest.NewLogger(t))
+	ctx := context.Background()
+	for i := 0; i < 3; i++ {
+		if err := q.Enqueue(ctx, flows.JobSendForm, "itx_dup"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r := newRecorder()
+	if err := q.Start(r); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(q.Shutdown)
+	wait(t, r, "send_form:itx_dup", 1)
+	time.Sleep(300 * time.Millisecond)
+	if n := r.count("send_form:itx_dup"); n != 1 {
+		t.Fatalf("ran %d times, want 1", n)
+	}
+}
+
+func TestRetryable(t *testing.T) {
+	if !jobs.Retryable(errors.New("connection reset")) {
+		t.Error("plain errors should be retried")
+	}
+	if jobs.Retryable(permanent{}) {
+		t.Error("an error that says it is permanent should not be retried")
+	}
+}

@@ -1,0 +1,190 @@
+// Package state keeps botd's state in Redis: interactions (with a version for
+// compare-and-set updates), claims that de-duplicate webhook deliveries, and a
+// small cache shared by replicas (the tenant access token).
+package state
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/botd/botd/internal/flows"
+)
+
+// DefaultInteractionTTL is how long an interaction is kept after its last
+// update. A form left open longer than this answers "expired"; a finished one
+// is kept this long so that a late double submit is still recognised.
+const DefaultInteractionTTL = 7 * 24 * time.Hour
+
+// Store implements flows.Store and webhook claims on Redis.
+type Store struct {
+	rdb redis.UniversalClient
+	ttl time.Duration
+	now func() time.Time
+}
+
+// New returns a Store. ttl <= 0 means DefaultInteractionTTL; now nil means time.Now.
+func New(rdb redis.UniversalClient, ttl time.Duration, now func() time.Time) *Store {
+	if ttl <= 0 {
+		ttl = DefaultInteractionTTL
+	}
+	if now == nil {
+		now = time.Now
+	}
+	return &Store{rdb: rdb, ttl: ttl, now: now}
+}
+
+var _ flows.Store = (*Store)(nil)
+
+// createCmd stores a new interaction unless the key exists.
+//
+// KEYS[1] interaction key
+// ARGV[1] JSON  ARGV[2] TTL in ms
+// Returns 1 when created, 0 when the key exists.
+var createCmd = redis.NewScript(`
+if redis.call("EXISTS", KEYS[1]) == 1 then return 0 end
+redis.call("HSET", KEYS[1], "v", 1, "d", ARGV[1])
+redis.call("PEXPIRE", KEYS[1], ARGV[2])
+return 1`)
+
+// updateCmd replaces an interaction if its version is still the expected one.
+//
+// KEYS[1] interaction key
+// ARGV[1] expected version  ARGV[2] new JSON (holding expected+1)  ARGV[3] TTL in ms
+// Returns 1 when updated, 0 on a version mismatch, -1 when the key is gone.
+var updateCmd = redis.NewScript(`
+local v = redis.call("HGET", KEYS[1], "v")
+if not v then return -1 end
+if v ~= ARGV[1] then return 0 end
+redis.call("HSET", KEYS[1], "v", tonumber(ARGV[1]) + 1, "d", ARGV[2])
+redis.call("PEXPIRE", KEYS[1], ARGV[3])
+return 1`)
+
+// CreateInteraction saves it with Version 1; flows.ErrExists if the ID is taken.
+func (s *Store) CreateInteraction(ctx context.Context, it *flows.Interaction) error {
+	now := s.now()
+	saved := *it
+	saved.Version = 1
+	saved.CreatedAt, saved.UpdatedAt = now, now
+	data, err := json.Marshal(&saved)
+	if err != nil {
+		return fmt.Errorf("state: create interaction %s: %w", it.ID, err)
+	}
+	n, err := createCmd.Run(ctx, s.rdb, []string{interactionKey(it.ID)}, data, s.ttl.Milliseconds()).Int()
+	if err != nil {
+		return fmt.Errorf("state: create interaction %s: %w", it.ID, err)
+	}
+	if n == 0 {
+		return fmt.Errorf("state: create interaction %s: %w", it.ID, flows.ErrExists)
+	}
+	*it = saved
+	return nil
+}
+
+// Interaction loads one interaction; flows.ErrNotFound when unknown or expired.
+func (s *Store) Interaction(ctx context.Context, id string) (*flows.Interaction, error) {
+	vals, err := s.rdb.HMGet(ctx, interactionKey(id), "v", "d").Result()
+	if err != nil {
+		return nil, fmt.Errorf("state: load interaction %s: %w", id, err)
+	}
+	data, ok := vals[1].(string)
+	if !ok {
+		return nil, fmt.Errorf("state: load interaction %s: %w", id, flows.ErrNotFound)
+	}
+	var it flows.Interaction
+	if err := json.Unmarshal([]byte(data), &it); err != nil {
+		return nil, fmt.Errorf("state: decode interaction %s: %w", id, err)
+	}
+	// The hash field is the source of truth for the version: the JSON copy
+	// is written by the same script, but reading "v" keeps them from drifting.
+	if v, ok := vals[0].(string); ok {
+		_, _ = fmt.Sscan(v, &it.Version)
+	}
+	return &it, nil
+}
+
+// UpdateInteraction saves it if nobody updated it since it was read, then
+// increments it.Version. flows.ErrConflict if someone did, flows.ErrNotFound
+// if it expired.
+func (s *Store) UpdateInteraction(ctx context.Context, it *flows.Interaction) error {
+	saved := *it
+	saved.Version = it.Version + 1
+	saved.UpdatedAt = s.now()
+	data, err := json.Marshal(&saved)
+	if err != nil {
+		return fmt.Errorf("state: update interaction %s: %w", it.ID, err)
+	}
+	n, err := updateCmd.Run(ctx, s.rdb, []string{interactionKey(it.ID)}, it.Version, data, s.ttl.Milliseconds()).Int()
+	if err != nil {
+		return fmt.Errorf("state: update interaction %s: %w", it.ID, err)
+	}
+	switch n {
+	case 1:
+		*it = saved
+		return nil
+	case 0:
+		return fmt.Errorf("state: update interaction %s at version %d: %w", it.ID, it.Version, flows.ErrConflict)
+	default:
+		return fmt.Errorf("state: update interaction %s: %w", it.ID, flows.ErrNotFound)
+	}
+}
+
+// Claim records key for ttl unless it is already recorded: true means this
+// caller owns it. The webhook claims event and message ids so that a
+// redelivery does nothing twice.
+func (s *Store) Claim(ctx context.Context, key string, ttl time.Duration) (bool, error) {
+	ok, err := s.rdb.SetNX(ctx, claimKey(key), 1, ttl).Result()
+	if err != nil {
+		return false, fmt.Errorf("state: claim %s: %w", key, err)
+	}
+	return ok, nil
+}
+
+// Release drops a claim, so that the platform's retry of a delivery whose
+// handling failed is processed instead of ignored.
+func (s *Store) Release(ctx context.Context, key string) error {
+	if err := s.rdb.Del(ctx, claimKey(key)).Err(); err != nil {
+		return fmt.Errorf("state: release %s: %w", key, err)
+	}
+	return nil
+}
+
+// TokenCache shares the tenant access token between replicas. It has the
+// shape of the Open API SDK's cache (Get returns "" on a miss), without
+// importing the SDK.
+type TokenCache struct{ rdb redis.UniversalClient }
+
+// NewTokenCache returns a cache under the botd:cache: prefix.
+func NewTokenCache(rdb redis.UniversalClient) *TokenCache { return &TokenCache{rdb: rdb} }
+
+// Set stores value for ttl.
+func (c *TokenCache) Set(ctx context.Context, key, value string, ttl time.Duration) error {
+	if err := c.rdb.Set(ctx, cacheKey(key), value, ttl).Err(); err != nil {
+		return fmt.Errorf("state: cache set: %w", err)
+	}
+	return nil
+}
+
+// Get returns the value, or "" when there is none.
+func (c *TokenCache) Get(ctx context.Context, key string) (string, error) {
+	v, err := c.rdb.Get(ctx, cacheKey(key)).Result()
+	if errors.Is(err, redis.Nil) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("state: cache get: %w", err)
+	}
+	return v, nil
+}
+
+// Delete drops a cached value (a token the platform said is invalid).
+func (c *TokenCache) Delete(ctx context.Context, key string) error {
+	if err := c.rdb.Del(ctx, cacheKey(key)).Err(); err != nil {
+		return fmt.Errorf("state: cache delete: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,147 @@
+package state_test
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/botd/botd/internal/flows"
+	"github.com/botd/botd/internal/state"
+	"github.com/botd/botd/internal/state/statetest"
+)
+
+func newInteraction(id string) *flows.Interaction {
+	return &flows.Interaction{
+		ID: id, Flow: "todo", TenantKey: "tk", ChatID: "oc_1", UserID: "ou_1",
+		Status: flows.StatusPending, Form: map[string]string{"title": "Buy milk"},
+	}
+}
+
+func TestCreateLoadUpdate(t *testing.T) {
+	ctx := context.Background()
+	s := state.New(statetest.Redis(t), time.Hour, nil)
+
+	it := newInteraction("itx_a")
+	if err := s.CreateInteraction(ctx, it); err != nil {
+		t.Fatal(err)
+	}
+	if it.Version != 1 || it.CreatedAt.IsZero() {
+		t.Fatalf("after create: version %d, created %v", it.Version, it.CreatedAt)
+	}
+	if err := s.CreateInteraction(ctx, newInteraction("itx_a")); !errors.Is(err, flows.ErrExists) {
+		t.Fatalf("second create: %v, want ErrExists", err)
+	}
+
+	got, err := s.Interaction(ctx, "itx_a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Form["title"] != "Buy milk" || got.Version != 1 || got.Status != flows.StatusPending {
+		t.Fatalf("loaded %+v", got)
+	}
+
+	got.Status = flows.StatusSubmitted
+	if err := s.UpdateInteraction(ctx, got); err != nil {
+		t.Fatal(err)
+	}
+	if got.Version != 2 {
+		t.Fatalf("version after update = %d, want 2", got.Version)
+	}
+	// A writer still holding version 1 must lose.
+	stale := *it
+	stale.Status = flows.StatusCancelled
+	if err := s.UpdateInteraction(ctx, &stale); !errors.Is(err, flows.ErrConflict) {
+		t.Fatalf("stale update: %v, want ErrConflict", err)
+	}
+	again, _ := s.Interaction(ctx, "itx_a")
+	if again.Status != flows.StatusSubmitted || again.Version != 2 {
+		t.Fatalf("stale update changed state: %+v", again)
+	}
+
+	if _, err := s.Interaction(ctx, "itx_missing"); !errors.Is(err, flows.ErrNotFound) {
+		t.Fatalf("missing: %v, want ErrNotFound", err)
+	}
+	if err := s.UpdateInteraction(ctx, newInteraction("itx_missing")); !errors.Is(err, flows.ErrNotFound) {
+		t.Fatalf("update missing: %v, want ErrNotFound", err)
+	}
+}
+
+// Many writers race from the same version: exactly one may win.
+func TestUpdateIsCompareAndSet(t *testing.T) {
+	ctx := context.Background()
+	s := state.New(statetest.Redis(t), time.Hour, nil)
+	if err := s.CreateInteraction(ctx, newInteraction("itx_race")); err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	wins := 0
+	for i := 0; i < 20; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			it, err := s.Interaction(ctx, "itx_race")
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			it.Version = 1 // everyone read version 1
+			it.Status = flows.StatusSubmitted
+			err = s.UpdateInteraction(ctx, it)
+			switch {
+			case err == nil:
+				mu.Lock()
+				wins++
+				mu.Unlock()
+			case !errors.Is(err, flows.ErrConflict):
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	if wins != 1 {
+		t.Fatalf("%d writers won, want 1", wins)
+	}
+}
+
+func TestClaimRelease(t *testing.T) {
+	ctx := context.Background()
+	s := state.New(statetest.Redis(t), time.Hour, nil)
+	ok, err := s.Claim(ctx, "event:e1", time.Hour)
+	if err != nil || !ok {
+		t.Fatalf("first claim: %v %v", ok, err)
+	}
+	ok, err = s.Claim(ctx, "event:e1", time.Hour)
+	if err != nil || ok {
+		t.Fatalf("second claim: %v %v, want false", ok, err)
+	}
+	if err := s.Release(ctx, "event:e1"); err != nil {
+		t.Fatal(err)
+	}
+	ok, err = s.Claim(ctx, "event:e1", time.Hour)
+	if err != nil || !ok {
+		t.Fatalf("claim after release: %v %v", ok, err)
+	}
+}
+
+func TestTokenCache(t *testing.T) {
+	ctx := context.Background()
+	c := state.NewTokenCache(statetest.Redis(t))
+	if v, err := c.Get(ctx, "k"); err != nil || v != "" {
+		t.Fatalf("miss: %q %v", v, err)
+	}
+	if err := c.Set(ctx, "k", "t-1", time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	if v, _ := c.Get(ctx, "k"); v != "t-1" {
+		t.Fatalf("hit: %q", v)
+	}
+	if err := c.Delete(ctx, "k"); err != nil {
+		t.Fatal(err)
+	}
+	if v, _ := c.Get(ctx, "k"); v != "" {
+		t.Fatalf("after delete: %q", v)
+	}
+}

@@ -1,0 +1,59 @@
+// Package webhook receives what Feishu/Lark pushes to botd over HTTP: events
+// (POST /webhook/event) and card callbacks (POST /webhook/card). It checks
+// that each request really comes from the platform, decrypts it, drops
+// duplicates and hands the result to the flows as a flows.Message or a
+// flows.Action. It answers with the statuses fixed by docs/contract.md.
+//
+// Every request runs the same pipeline, one file per step:
+//
+//	routes.go    method check, body cap (413), dispatch by kind, one writer for every answer
+//	verify.go    signature over the raw body (SHA-256 with the Encrypt Key, or the
+//	             legacy SHA-1 with the Verification Token), token, app_id (401)
+//	timestamp.go X-Lark-Request-Timestamp freshness window (401)
+//	decrypt.go   AES-256-CBC with strict PKCS#7 (400)
+//	envelope.go  JSON parsing and telling request kinds apart (400)
+//	dedupe.go    claims on event_id / message_id / legacy signature (200 for duplicates)
+//	event.go     im.message.receive_v1 → flows.Message
+//	card.go      card.action.trigger and the legacy card format → flows.Action
+//	answer.go    callback answers (toast, card) and JSON writing
+//	errors.go    refusals: the only place statuses other than 200 come from
+//
+// The platform's SDK (oapi-sdk-go) is used for its models and, in tests, its
+// signing and decryption helpers, but not for its HTTP handler: that handler
+// answers 500 to client errors, checks the signature with == and the
+// Verification Token only on url_verification, does not unpad, and dedupes
+// nothing (feishu-platform.md §4.7).
+//
+// Decisions on points the platform documentation leaves open:
+//
+//   - With an Encrypt Key configured, every request must be signed and
+//     encrypted, except url_verification: whether the handshake carries
+//     signature headers is unconfirmed (§4.3), so a handshake without the
+//     three headers is accepted when its token matches, and logged. A
+//     handshake whose headers are present but wrong is refused like anything
+//     else. The legacy card handshake is always plaintext (§4.4), so on
+//     /webhook/card an unsigned plaintext handshake is accepted on its token.
+//   - A plaintext body while an Encrypt Key is configured is refused with 401:
+//     the platform always encrypts then, so the request did not come from it.
+//     An encrypted body while no key is configured is a 400 (it cannot be
+//     decrypted). The legacy card format is exempt: it is signed with the
+//     Verification Token and is usually plaintext (§9.7).
+//   - A signature scheme must match the kind of request: a legacy (SHA-1,
+//     token) signature only admits legacy card actions and handshakes on
+//     /webhook/card, so knowing the Verification Token is never enough to
+//     forge a v2 event when an Encrypt Key is set.
+//   - The timestamp is read as Unix seconds (up to 11 digits), milliseconds
+//     (12 to 14 digits) or a Go time.String() value; a signed request outside
+//     ±TimestampWindow is refused. A timestamp that does not parse is logged
+//     and accepted: its unit is unconfirmed and the signature covers it.
+//     Without an Encrypt Key there is no signature, hence no window (except
+//     for the legacy format, which is always signed).
+//   - Duplicates (event_id, and message_id for messages, which can come back
+//     under a new event_id; the signature of a legacy callback, which has no
+//     event_id) answer 200 and do nothing. When the flows fail, the claims
+//     are released so that the platform's redelivery is handled, and events
+//     answer 503. Callbacks always answer 200 with JSON once verified (a
+//     non-200 shows the user error 200671): on failure, an error toast.
+//   - A v2 event without header.event_id cannot be de-duplicated and is
+//     refused with 400.
+package webhook

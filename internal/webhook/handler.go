@@ -1,0 +1,102 @@
+package webhook
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"go.uber.org/zap"
+
+	"github.com/botd/botd/internal/flows"
+)
+
+// Defaults for Config.
+const (
+	DefaultMaxBodyBytes = 1 << 20 // 1 MiB: the contract's limit
+	// DefaultTimestampWindow is wider than the platform's retry span
+	// (15 s, 5 min, 1 h, 6 h: more than 7 h) in case redeliveries keep the
+	// original timestamp (unconfirmed), and narrower than DefaultClaimTTL so
+	// that a replay inside the window always finds its claim.
+	DefaultTimestampWindow = 8 * time.Hour
+	DefaultClaimTTL        = 24 * time.Hour
+)
+
+// Config is what the handler needs to know about the app.
+type Config struct {
+	AppID             string // when set, header.app_id must equal it
+	VerificationToken string // required: checked on every request
+	EncryptKey        string // empty: no encryption, no signature (token only)
+
+	MaxBodyBytes    int64         // 0: DefaultMaxBodyBytes
+	TimestampWindow time.Duration // 0: DefaultTimestampWindow
+	ClaimTTL        time.Duration // 0: DefaultClaimTTL; must exceed TimestampWindow
+
+	// Now is the clock for the timestamp window; nil means time.Now.
+	Now func() time.Time
+}
+
+// Flows receives what the webhook accepted. *flows.Engine implements it.
+// Both calls run inside the HTTP request, which the platform abandons after
+// 3 seconds: they must only record and enqueue work, not do it.
+type Flows interface {
+	HandleMessage(ctx context.Context, m flows.Message) error
+	HandleAction(ctx context.Context, a flows.Action) (flows.Answer, error)
+}
+
+// Claims is the de-duplication store (the Redis state store implements it).
+type Claims interface {
+	// Claim marks key as taken for ttl (SET NX). It returns false when the
+	// key was already taken.
+	Claim(ctx context.Context, key string, ttl time.Duration) (bool, error)
+	// Release frees a key taken by Claim.
+	Release(ctx context.Context, key string) error
+}
+
+// Handler serves the webhook routes. Create it with New.
+type Handler struct {
+	cfg     Config
+	flows   Flows
+	claims  Claims
+	log     *zap.Logger
+	metrics *metrics
+}
+
+// New checks cfg, fills in its defaults and builds a Handler. Metrics are
+// registered on reg unless it is nil; log may be nil.
+func New(cfg Config, f Flows, c Claims, log *zap.Logger, reg prometheus.Registerer) (*Handler, error) {
+	if cfg.VerificationToken == "" {
+		// Without a token there would be nothing to check when no Encrypt
+		// Key is set, and the legacy card signature would be forgeable.
+		return nil, errors.New("webhook: a verification token is required")
+	}
+	if f == nil || c == nil {
+		return nil, errors.New("webhook: flows and claims are required")
+	}
+	if cfg.MaxBodyBytes <= 0 {
+		cfg.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	if cfg.TimestampWindow <= 0 {
+		cfg.TimestampWindow = DefaultTimestampWindow
+	}
+	if cfg.ClaimTTL <= 0 {
+		cfg.ClaimTTL = DefaultClaimTTL
+	}
+	if cfg.ClaimTTL <= cfg.TimestampWindow {
+		// A claim that expires while its request is still fresh would let
+		// the same signed request be replayed.
+		return nil, fmt.Errorf("webhook: claim TTL %v must exceed the timestamp window %v", cfg.ClaimTTL, cfg.TimestampWindow)
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if log == nil {
+		log = zap.NewNop()
+	}
+	m, err := newMetrics(reg)
+	if err != nil {
+		return nil, fmt.Errorf("webhook: %w", err)
+	}
+	return &Handler{cfg: cfg, flows: f, claims: c, log: log, metrics: m}, nil
+}
