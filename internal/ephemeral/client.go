@@ -94,6 +94,7 @@ func New(cfg Config, log *zap.Logger) (*Client, error) {
 	}
 	log = log.Named("ephemeral")
 
+	// The SDK's own default has no timeout at all (http.DefaultClient).
 	httpClient := cfg.HTTPClient
 	if httpClient == nil {
 		httpClient = &http.Client{Timeout: timeout}
@@ -108,7 +109,6 @@ func New(cfg Config, log *zap.Logger) (*Client, error) {
 		lark.WithOpenBaseUrl(base),
 		lark.WithEnableTokenCache(false),
 		lark.WithHttpClient(recordingClient{inner: httpClient}),
-		lark.WithReqTimeout(timeout),
 		lark.WithLogger(sdkLogger{log: log.Named("sdk")}),
 		lark.WithLogLevel(larkcore.LogLevelWarn),
 		lark.WithLogReqAtDebug(false), // request dumps would include the Authorization header

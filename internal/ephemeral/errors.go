@@ -13,7 +13,14 @@ import (
 // ErrInvalidArgument marks a call refused before anything was sent: an empty
 // chat or message id, no recipient, a card that is not a JSON object, a uuid
 // that is too long. Retrying such a call cannot help.
-var ErrInvalidArgument = errors.New("ephemeral: invalid argument")
+var ErrInvalidArgument error = permanentError("ephemeral: invalid argument")
+
+// permanentError is an error that says so to callers that sort errors by a
+// Retryable method (the job queue), without their importing this package.
+type permanentError string
+
+func (e permanentError) Error() string   { return string(e) }
+func (e permanentError) Retryable() bool { return false }
 
 func invalidf(format string, args ...any) error {
 	return fmt.Errorf("%w: "+format, append([]any{ErrInvalidArgument}, args...)...)
@@ -108,6 +115,10 @@ func (e *APIError) Error() string {
 
 // Unwrap returns the network or decoding error behind e, if any.
 func (e *APIError) Unwrap() error { return e.Err }
+
+// RetryDelay is how long the platform asked us to wait (RetryAfter); the job
+// queue reads it through this method so it need not import this package.
+func (e *APIError) RetryDelay() time.Duration { return e.RetryAfter }
 
 // Retryable reports whether the same call may succeed later: network errors
 // and timeouts, HTTP 5xx and 429, rate-limit and token codes. Parameter,

@@ -3,7 +3,6 @@ package ephemeral
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"sync"
 	"time"
 
@@ -14,7 +13,8 @@ import (
 // TokenCache stores the tenant access token so that replicas share one (for
 // example in Redis). It has the shape of the SDK's larkcore.Cache, so one
 // adapter can serve both. Get returns "" and a nil error for a missing or
-// expired key.
+// expired key. A cache that also has Delete(ctx, key) error gets rejected
+// tokens deleted rather than overwritten with "".
 type TokenCache interface {
 	Set(ctx context.Context, key, value string, ttl time.Duration) error
 	Get(ctx context.Context, key string) (string, error)
@@ -28,7 +28,7 @@ const (
 	tokenExpiryMargin = 3 * time.Minute
 
 	// dropTTL is how long the empty value that replaces a rejected token
-	// lives. TokenCache has no delete; a whole second keeps caches that round
+	// lives in a cache without Delete. A whole second keeps caches that round
 	// TTLs down to seconds (Redis SETEX) from seeing zero.
 	dropTTL = time.Second
 )
@@ -137,7 +137,22 @@ func (s *tokenSource) invalidate(ctx context.Context, bad string) {
 	if s.cached(ctx) != bad {
 		return
 	}
-	s.set(ctx, "", dropTTL)
+	d, ok := s.cache.(keyDeleter)
+	if !ok {
+		s.set(ctx, "", dropTTL)
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, s.client.timeout)
+	defer cancel()
+	if err := d.Delete(ctx, s.key); err != nil {
+		s.client.log.Warn("token cache delete failed", zap.Error(err))
+	}
+}
+
+// keyDeleter is an optional TokenCache method (state.TokenCache has it).
+// Caches without it get the empty value with a short TTL instead.
+type keyDeleter interface {
+	Delete(ctx context.Context, key string) error
 }
 
 // memCache is the TokenCache of a Client configured without one.
@@ -170,10 +185,17 @@ func (c *memCache) Set(_ context.Context, key, value string, ttl time.Duration) 
 	return nil
 }
 
-var _ TokenCache = (*memCache)(nil)
+func (c *memCache) Delete(_ context.Context, key string) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	delete(c.m, key)
+	return nil
+}
+
+var (
+	_ TokenCache = (*memCache)(nil)
+	_ keyDeleter = (*memCache)(nil)
+)
 
 // Compile-time check that a TokenCache can be handed to the SDK unchanged.
 var _ larkcore.Cache = TokenCache(nil)
-
-// String keeps the secret out of any accidental %v of a tokenSource.
-func (s *tokenSource) String() string { return fmt.Sprintf("tokenSource{app_id:%s}", s.appID) }

@@ -3,7 +3,9 @@ package ephemeral
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"slices"
 	"time"
@@ -24,24 +26,43 @@ type sdkCall func(ctx context.Context, opts ...larkcore.RequestOptionFunc) (*lar
 type exchange struct {
 	status int
 	header http.Header
-	err    error // transport error of the last attempt, nil once a response arrived
+	err    error // transport or body-read error of the last attempt
 }
 
 type exchangeKey struct{}
 
 // recordingClient is the http client given to the SDK. It notes the outcome
-// of each request in the exchange carried by the request's context.
+// of each request, including errors while the SDK reads the body, in the
+// exchange carried by the request's context.
 type recordingClient struct{ inner *http.Client }
 
 func (c recordingClient) Do(req *http.Request) (*http.Response, error) {
 	resp, err := c.inner.Do(req)
-	if ex, ok := req.Context().Value(exchangeKey{}).(*exchange); ok {
-		ex.err = err
-		if resp != nil {
-			ex.status, ex.header = resp.StatusCode, resp.Header
-		}
+	ex, ok := req.Context().Value(exchangeKey{}).(*exchange)
+	if !ok {
+		return resp, err
+	}
+	ex.err = err
+	if resp != nil {
+		ex.status, ex.header = resp.StatusCode, resp.Header
+		resp.Body = recordingBody{ReadCloser: resp.Body, ex: ex}
 	}
 	return resp, err
+}
+
+// recordingBody notes a failed body read: a connection cut or a deadline
+// hit after the headers arrived is a network failure, not a bad answer.
+type recordingBody struct {
+	io.ReadCloser
+	ex *exchange
+}
+
+func (b recordingBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	if err != nil && !errors.Is(err, io.EOF) {
+		b.ex.err = err
+	}
+	return n, err
 }
 
 // call runs fn with the tenant token under the per-call deadline. When the
@@ -99,7 +120,9 @@ func sdkFailure(ctx context.Context, op string, err error, ex *exchange) *APIErr
 	case ex.err != nil:
 		// Keep the transport error itself: it wraps context.DeadlineExceeded
 		// where the SDK's ClientTimeoutError does not.
-		return &APIError{Op: op, Err: ex.err, network: true}
+		return &APIError{Op: op, HTTPStatus: ex.status, LogID: logID(ex.header), Err: ex.err, network: true}
+	case ctx.Err() != nil:
+		return &APIError{Op: op, HTTPStatus: ex.status, Err: context.Cause(ctx), network: true}
 	case ex.status != 0:
 		// A response arrived but the SDK could not use it: a 504 or a body
 		// that is not JSON. The SDK's message may quote the whole response,
@@ -111,8 +134,6 @@ func sdkFailure(ctx context.Context, op string, err error, ex *exchange) *APIErr
 			LogID:      logID(ex.header),
 			RetryAfter: retryAfter(ex.header),
 		}
-	case ctx.Err() != nil:
-		return &APIError{Op: op, Err: context.Cause(ctx), network: true}
 	default:
 		// Nothing was sent: the SDK refused to build the request.
 		return &APIError{Op: op, Msg: "request not sent", Err: err}

@@ -200,9 +200,9 @@ func Retryable(err error) bool {
 // retryDelay backs off exponentially from 200 ms to 5 min, and honours a
 // rate-limit reset the platform sent (x-ogw-ratelimit-reset).
 func retryDelay(n int, err error, _ *asynq.Task) time.Duration {
-	var ra interface{ RetryAfterDuration() time.Duration }
+	var ra interface{ RetryDelay() time.Duration }
 	if errors.As(err, &ra) {
-		if d := ra.RetryAfterDuration(); d > 0 {
+		if d := ra.RetryDelay(); d > 0 {
 			return d
 		}
 	}

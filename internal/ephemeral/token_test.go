@@ -1,0 +1,226 @@
+package ephemeral
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"reflect"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// okSend answers an ephemeral send with a message id.
+var okSend = answer(http.StatusOK, map[string]any{"code": 0, "msg": "ok", "data": map[string]any{"message_id": "om_1"}})
+
+// rejectToken answers 99991663 to requests carrying token bad and passes the
+// others to next.
+func rejectToken(bad string, next http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Authorization") == "Bearer "+bad {
+			writeJSON(w, http.StatusBadRequest, map[string]any{"code": 99991663, "msg": "Invalid access token for authorization"})
+			return
+		}
+		next(w, r)
+	}
+}
+
+func TestTokenRejectedIsDroppedAndRetriedOnceWithNewToken(t *testing.T) {
+	f := newFakeLark(t)
+	f.handle("POST "+pathEphemeralSend, rejectToken(tokenPrefix+"1", okSend))
+	c, _ := newTestClient(t, f)
+	ctx := context.Background()
+
+	id, err := c.SendEphemeral(ctx, "oc_1", "ou_1", testCard)
+	if err != nil || id != "om_1" {
+		t.Fatalf("SendEphemeral = %q, %v; want om_1, nil", id, err)
+	}
+	reqs := f.apiRequests()
+	if len(reqs) != 2 {
+		t.Fatalf("got %d send requests, want 2 (rejected + retry)", len(reqs))
+	}
+	if reqs[0].Auth != "Bearer "+tokenPrefix+"1" || reqs[1].Auth != "Bearer "+tokenPrefix+"2" {
+		t.Errorf("auth headers = %q, %q; want token 1 then token 2", reqs[0].Auth, reqs[1].Auth)
+	}
+
+	// The fresh token is cached: the next call fetches nothing.
+	if _, err := c.SendEphemeral(ctx, "oc_1", "ou_1", testCard); err != nil {
+		t.Fatal(err)
+	}
+	if n := f.tokensIssued(); n != 2 {
+		t.Errorf("tokens issued = %d, want 2", n)
+	}
+}
+
+func TestTokenRejectedTwiceGivesUp(t *testing.T) {
+	f := newFakeLark(t)
+	f.handle("POST "+pathEphemeralSend, answer(http.StatusBadRequest, map[string]any{"code": 99991663, "msg": "invalid token"}))
+	c, _ := newTestClient(t, f)
+
+	_, err := c.SendEphemeral(context.Background(), "oc_1", "ou_1", testCard)
+	apiErr, ok := errors.AsType[*APIError](err)
+	if !ok || apiErr.Code != 99991663 {
+		t.Fatalf("err = %v, want code 99991663", err)
+	}
+	if !Retryable(err) {
+		t.Error("token-invalid error should be retryable")
+	}
+	if n := len(f.apiRequests()); n != 2 {
+		t.Errorf("got %d send requests, want exactly 2", n)
+	}
+}
+
+// mapCache is a TokenCache shared by several Clients, as Redis would be.
+type mapCache struct {
+	mu   sync.Mutex
+	m    map[string]string
+	sets []string // "key=value" of each Set
+}
+
+func (c *mapCache) Get(_ context.Context, key string) (string, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.m[key], nil
+}
+
+func (c *mapCache) Set(_ context.Context, key, value string, ttl time.Duration) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if ttl <= 0 {
+		return errors.New("ttl must be positive")
+	}
+	if c.m == nil {
+		c.m = make(map[string]string)
+	}
+	c.m[key] = value
+	c.sets = append(c.sets, key+"="+value)
+	return nil
+}
+
+func TestSharedTokenCache(t *testing.T) {
+	f := newFakeLark(t)
+	f.handle("POST "+pathEphemeralSend, rejectToken(tokenPrefix+"1", okSend))
+	cache := &mapCache{}
+	a, _ := newTestClient(t, f, func(c *Config) { c.TokenCache = cache })
+	b, _ := newTestClient(t, f, func(c *Config) { c.TokenCache = cache })
+	ctx := context.Background()
+
+	if err := a.Ready(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Ready(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n := f.tokensIssued(); n != 1 {
+		t.Fatalf("tokens issued = %d, want 1 shared by both clients", n)
+	}
+	if _, err := b.SendEphemeral(ctx, "oc_1", "ou_1", testCard); err != nil {
+		t.Fatal(err)
+	}
+	key := tenantTokenKey(testAppID)
+	want := []string{key + "=" + tokenPrefix + "1", key + "=", key + "=" + tokenPrefix + "2"}
+	if strings.Join(cache.sets, ",") != strings.Join(want, ",") {
+		t.Errorf("cache writes = %q, want %q (store, drop, store)", cache.sets, want)
+	}
+	// a now reads the refreshed token from the shared cache.
+	if _, err := a.SendEphemeral(ctx, "oc_1", "ou_1", testCard); err != nil {
+		t.Fatal(err)
+	}
+	if n := f.tokensIssued(); n != 2 {
+		t.Errorf("tokens issued = %d, want 2", n)
+	}
+}
+
+func TestTokenFetchedOnceUnderConcurrency(t *testing.T) {
+	f := newFakeLark(t)
+	f.handle("POST "+pathEphemeralSend, okSend)
+	c, _ := newTestClient(t, f)
+
+	var wg sync.WaitGroup
+	for range 20 {
+		wg.Go(func() {
+			if _, err := c.SendEphemeral(context.Background(), "oc_1", "ou_1", testCard); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	if n := f.tokensIssued(); n != 1 {
+		t.Errorf("tokens issued = %d, want 1", n)
+	}
+}
+
+func TestTokenFetchFailure(t *testing.T) {
+	f := newFakeLark(t)
+	f.handle("POST "+pathEphemeralSend, okSend)
+	c, _ := newTestClient(t, f, func(c *Config) { c.AppSecret = "wrong-secret" })
+
+	err := c.Ready(context.Background())
+	apiErr, ok := errors.AsType[*APIError](err)
+	if !ok || apiErr.Op != opToken || apiErr.Code != 10014 {
+		t.Fatalf("Ready = %v, want token error with code 10014", err)
+	}
+	if Retryable(err) {
+		t.Error("a wrong secret should not be retryable")
+	}
+	_, err = c.SendEphemeral(context.Background(), "oc_1", "ou_1", testCard)
+	if !strings.HasPrefix(err.Error(), opEphemeralSend+": "+opToken) {
+		t.Errorf("send error = %q, want it to name both operations", err)
+	}
+	if n := len(f.apiRequests()); n != 0 {
+		t.Errorf("%d sends went out without a token", n)
+	}
+}
+
+func TestTokenCacheErrorsFallBackToFetch(t *testing.T) {
+	f := newFakeLark(t)
+	f.handle("POST "+pathEphemeralSend, okSend)
+	c, logs := newTestClient(t, f, func(c *Config) { c.TokenCache = brokenCache{} })
+
+	if _, err := c.SendEphemeral(context.Background(), "oc_1", "ou_1", testCard); err != nil {
+		t.Fatalf("send with a broken cache = %v, want success", err)
+	}
+	if logs.FilterMessage("token cache get failed").Len() == 0 {
+		t.Error("cache failure not logged")
+	}
+}
+
+// deleterCache is a mapCache that can delete, like state.TokenCache.
+type deleterCache struct {
+	mapCache
+	deleted []string
+}
+
+func (c *deleterCache) Delete(_ context.Context, key string) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	delete(c.m, key)
+	c.deleted = append(c.deleted, key)
+	return nil
+}
+
+func TestRejectedTokenIsDeletedWhenCacheCanDelete(t *testing.T) {
+	f := newFakeLark(t)
+	f.handle("POST "+pathEphemeralSend, rejectToken(tokenPrefix+"1", okSend))
+	cache := &deleterCache{}
+	c, _ := newTestClient(t, f, func(c *Config) { c.TokenCache = cache })
+
+	if _, err := c.SendEphemeral(context.Background(), "oc_1", "ou_1", testCard); err != nil {
+		t.Fatal(err)
+	}
+	key := tenantTokenKey(testAppID)
+	if !reflect.DeepEqual(cache.deleted, []string{key}) {
+		t.Errorf("deleted = %q, want [%q]", cache.deleted, key)
+	}
+	if want := []string{key + "=" + tokenPrefix + "1", key + "=" + tokenPrefix + "2"}; !reflect.DeepEqual(cache.sets, want) {
+		t.Errorf("sets = %q, want %q", cache.sets, want)
+	}
+}
+
+type brokenCache struct{}
+
+func (brokenCache) Get(context.Context, string) (string, error) { return "", errors.New("redis down") }
+func (brokenCache) Set(context.Context, string, string, time.Duration) error {
+	return errors.New("redis down")
+}
