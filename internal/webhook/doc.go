@@ -6,6 +6,7 @@
 //
 // Every request runs the same pipeline, one file per step:
 //
+//	handler.go   Config, the Flows and Claims interfaces it needs, New
 //	routes.go    method check, body cap (413), dispatch by kind, one writer for every answer
 //	verify.go    signature over the raw body (SHA-256 with the Encrypt Key, or the
 //	             legacy SHA-1 with the Verification Token), token, app_id (401)
@@ -17,6 +18,7 @@
 //	card.go      card.action.trigger and the legacy card format → flows.Action
 //	answer.go    callback answers (toast, card) and JSON writing
 //	errors.go    refusals: the only place statuses other than 200 come from
+//	metrics.go   botd_webhook_requests_total{route,outcome}, botd_webhook_request_duration_seconds{route}
 //
 // The platform's SDK (oapi-sdk-go) is used for its models and, in tests, its
 // signing and decryption helpers, but not for its HTTP handler: that handler

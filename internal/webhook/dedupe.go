@@ -1,0 +1,80 @@
+package webhook
+
+import (
+	"context"
+	"fmt"
+	"runtime/debug"
+	"time"
+
+	"go.uber.org/zap"
+)
+
+// Claim keys. The store may add its own namespace in front.
+func eventKey(eventID string) string     { return "event:" + eventID }
+func messageKey(messageID string) string { return "message:" + messageID }
+func legacyKey(signature string) string  { return "legacy:" + signature }
+
+// releaseTimeout bounds a release that runs after the request may be gone.
+const releaseTimeout = 2 * time.Second
+
+// once runs do unless one of keys is already claimed (dup is then true and
+// nothing runs). The keys are claimed in order before do runs; when claiming
+// or do fails, the claims taken are released so that the platform's
+// redelivery is handled instead of being dropped as a duplicate.
+//
+// A duplicate leaves nothing behind either: keys taken before the one found
+// claimed are released, since that key alone keeps answering "duplicate".
+func (h *Handler) once(c *call, keys []string, do func(context.Context) error) (dup bool, err error) {
+	ctx := c.r.Context()
+	taken := make([]string, 0, len(keys))
+	for _, k := range keys {
+		ok, err := h.claims.Claim(ctx, k, h.cfg.ClaimTTL)
+		if err != nil {
+			h.release(c, taken)
+			return false, fmt.Errorf("claiming %s: %w", k, err)
+		}
+		if !ok {
+			c.log.Info("webhook: duplicate; nothing done", zap.String("claim", k))
+			h.release(c, taken)
+			return true, nil
+		}
+		taken = append(taken, k)
+	}
+	if err := h.callFlows(ctx, c, do); err != nil {
+		h.release(c, taken)
+		return false, err
+	}
+	return false, nil
+}
+
+// release frees claims on a context detached from the request: when the
+// platform hangs up (its 3 s deadline), the release must still happen, or
+// the redelivery would be taken for a duplicate and the event lost.
+func (h *Handler) release(c *call, keys []string) {
+	if len(keys) == 0 {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(c.r.Context()), releaseTimeout)
+	defer cancel()
+	for _, k := range keys {
+		if err := h.claims.Release(ctx, k); err != nil {
+			c.log.Error("webhook: cannot release claim; a redelivery will be taken for a duplicate until it expires",
+				zap.String("claim", k), zap.Duration("ttl", h.cfg.ClaimTTL), zap.Error(err))
+		}
+	}
+}
+
+// callFlows runs do and turns a panic into an error, so that the claims are
+// released and the request still gets its answer.
+func (h *Handler) callFlows(ctx context.Context, c *call, do func(context.Context) error) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			c.log.Error("webhook: flows panicked", zap.Any("panic", p), zap.ByteString("stack", debug.Stack()))
+			err = fmt.Errorf("flows panicked: %v", p)
+		}
+	}()
+	if err := do(ctx); err != nil {
+		return fmt.Errorf("flows: %w", err)
+	}
+	return nil
+}

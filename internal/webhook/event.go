@@ -1,0 +1,171 @@
+package webhook
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+
+	larkevent "github.com/larksuite/oapi-sdk-go/v3/event"
+	larkim "github.com/larksuite/oapi-sdk-go/v3/service/im/v1"
+	"go.uber.org/zap"
+
+	"github.com/botd/botd/internal/flows"
+)
+
+// Event types botd handles.
+const (
+	eventMessageReceive = "im.message.receive_v1"
+	eventCardAction     = "card.action.trigger"
+)
+
+// handleMessage hands a new message to the flows, once. It is claimed under
+// both its event_id and its message_id: the platform can deliver one message
+// again under a new event_id (§4.6). Messages botd does not act on are
+// answered 200 without a claim, since nothing happens for them anyway.
+func (h *Handler) handleMessage(c *call, env *envelope) (reply, error) {
+	var ev larkim.P2MessageReceiveV1Data
+	if err := json.Unmarshal(env.Event, &ev); err != nil {
+		return reply{}, badRequest("malformed "+eventMessageReceive+" event", err)
+	}
+	m, skip := toMessage(env.Header, &ev)
+	c.with(zap.String("chat_id", m.ChatID), zap.String("message_id", m.MessageID), zap.String("open_id", m.SenderID))
+	if skip != "" {
+		c.log.Debug("webhook: message ignored", zap.String("why", skip), zap.String("message_type", m.MessageType))
+		return reply{outcome: outcomeIgnored}, nil
+	}
+	dup, err := h.once(c, []string{eventKey(m.EventID), messageKey(m.MessageID)}, func(ctx context.Context) error {
+		return h.flows.HandleMessage(ctx, m)
+	})
+	switch {
+	case err != nil:
+		// Our fault, not the platform's: 503 makes it redeliver.
+		return reply{}, unavailable("message not handled", err)
+	case dup:
+		return reply{outcome: outcomeDuplicate}, nil
+	}
+	return reply{outcome: outcomeOK}, nil
+}
+
+// toMessage maps the event to a flows.Message. A non-empty skip says why the
+// message is not for the flows: not sent by a person, not text, or empty
+// (recalled messages can arrive with empty content, §4.6).
+func toMessage(hd *larkevent.EventHeader, ev *larkim.P2MessageReceiveV1Data) (m flows.Message, skip string) {
+	m = flows.Message{EventID: hd.EventID, TenantKey: hd.TenantKey}
+	msg := ev.Message
+	if msg == nil {
+		return m, "no message"
+	}
+	m.MessageID = str(msg.MessageId)
+	m.ChatID = str(msg.ChatId)
+	m.ChatType = str(msg.ChatType)
+	m.MessageType = str(msg.MessageType)
+	if s := ev.Sender; s != nil {
+		m.SenderType = str(s.SenderType)
+		if s.SenderId != nil {
+			m.SenderID = str(s.SenderId.OpenId)
+		}
+		if m.TenantKey == "" {
+			m.TenantKey = str(s.TenantKey)
+		}
+	}
+	switch {
+	case m.SenderType != "user":
+		return m, "sender is not a user"
+	case m.SenderID == "":
+		return m, "no sender open_id"
+	case m.MessageID == "":
+		return m, "no message_id"
+	}
+	text, ok := messageText(m.MessageType, str(msg.Content))
+	if !ok {
+		return m, "not text, or empty or unparseable content"
+	}
+	m.Text = text
+	for _, me := range msg.Mentions {
+		if me == nil {
+			continue
+		}
+		mention := flows.Mention{Key: str(me.Key), Name: str(me.Name)}
+		if me.Id != nil {
+			mention.OpenID = str(me.Id.OpenId)
+		}
+		m.Mentions = append(m.Mentions, mention)
+	}
+	return m, ""
+}
+
+// messageText extracts the text of a text or post message, with mention
+// placeholders (@_user_1) kept in place. ok is false for other types and for
+// content that is empty or does not parse.
+func messageText(messageType, content string) (text string, ok bool) {
+	switch messageType {
+	case "text":
+		var c struct {
+			Text string `json:"text"`
+		}
+		if err := json.Unmarshal([]byte(content), &c); err != nil {
+			return "", false
+		}
+		text = c.Text
+	case "post":
+		text = postText(content)
+	}
+	return text, strings.TrimSpace(text) != ""
+}
+
+// post is rich-text content (§6.1). Its element shape is unconfirmed; only
+// text, links and mentions are read, and anything else is skipped.
+type post struct {
+	Content [][]struct {
+		Tag    string `json:"tag"`
+		Text   string `json:"text"`
+		UserID string `json:"user_id"`
+	} `json:"content"`
+}
+
+// postText flattens a post into lines of text. It accepts the flat shape of
+// received messages and, failing that, the per-locale shape used to send
+// them ({"zh_cn": {...}}), taking the first locale with content.
+func postText(content string) string {
+	var p post
+	if err := json.Unmarshal([]byte(content), &p); err != nil {
+		return ""
+	}
+	if len(p.Content) == 0 {
+		var byLocale map[string]post
+		if err := json.Unmarshal([]byte(content), &byLocale); err != nil {
+			return ""
+		}
+		for _, loc := range []string{"zh_cn", "en_us", "ja_jp"} {
+			if lp, ok := byLocale[loc]; ok && len(lp.Content) > 0 {
+				p = lp
+				break
+			}
+		}
+	}
+	lines := make([]string, 0, len(p.Content))
+	for _, line := range p.Content {
+		var b strings.Builder
+		for _, el := range line {
+			switch el.Tag {
+			case "text", "a":
+				b.WriteString(el.Text)
+			case "at":
+				// Received posts carry the placeholder (@_user_1) that
+				// mentions[] resolves, as text messages do.
+				if strings.HasPrefix(el.UserID, "@_") {
+					b.WriteString(el.UserID)
+				}
+			}
+		}
+		lines = append(lines, b.String())
+	}
+	return strings.Join(lines, "\n")
+}
+
+func str(p *string) string {
+	if p == nil {
+		return ""
+	}
+	return *p
+}

@@ -1,0 +1,194 @@
+package webhook
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"runtime/debug"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/go-chi/chi/v5/middleware"
+	larkcore "github.com/larksuite/oapi-sdk-go/v3/core"
+	"go.uber.org/zap"
+)
+
+// route names a webhook route in logs and metrics.
+type route string
+
+const (
+	routeEvent route = "event"
+	routeCard  route = "card"
+)
+
+// Routes installs the webhook routes on r. Both are called by the
+// Feishu/Lark platform only; the method is checked here rather than by chi
+// so that a wrong method is counted and answered like every other refusal.
+func (h *Handler) Routes(r chi.Router) {
+	// platform: the event subscription URL. url_verification,
+	// im.message.receive_v1, and card.action.trigger when callbacks are
+	// subscribed on the same URL.
+	r.HandleFunc("/webhook/event", h.serve(routeEvent))
+	// platform: the callback URL. card.action.trigger, and the legacy card
+	// request URL format with its own SHA-1 signature.
+	r.HandleFunc("/webhook/card", h.serve(routeCard))
+}
+
+// call is one request on its way through the pipeline. Its logger gains
+// fields (event_id, chat_id, ...) as they become known, so that the final
+// log line of a refusal carries everything learned before it.
+type call struct {
+	rt  route
+	r   *http.Request
+	log *zap.Logger
+}
+
+func (c *call) with(fields ...zap.Field) { c.log = c.log.With(fields...) }
+
+// serve adapts the pipeline to HTTP: it writes the single answer, logs
+// refusals (only our own failures as errors) and records metrics.
+func (h *Handler) serve(rt route) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		c := &call{rt: rt, r: r, log: h.log.With(zap.String("route", string(rt)), zap.String("request_id", requestID(r)))}
+		var outcome string
+		if rep, err := h.handleSafely(w, c); err != nil {
+			outcome = refuse(w, c, err)
+		} else {
+			outcome = rep.outcome
+			accept(w, c, rep)
+		}
+		h.metrics.observe(rt, outcome, time.Since(start))
+	}
+}
+
+// refuse writes a refusal and returns its outcome. The reason and cause are
+// logged, not sent.
+func refuse(w http.ResponseWriter, c *call, err error) string {
+	ref := asRefusal(err)
+	fields := []zap.Field{zap.Int("status", ref.status), zap.String("reason", ref.reason)}
+	if ref.err != nil {
+		fields = append(fields, zap.NamedError("cause", ref.err))
+	}
+	if ref.status >= http.StatusInternalServerError {
+		c.log.Error("webhook: request failed", fields...)
+	} else {
+		c.log.Info("webhook: request refused", fields...)
+	}
+	if ref.status == http.StatusMethodNotAllowed {
+		w.Header().Set("Allow", http.MethodPost)
+	}
+	writeJSON(w, ref.status, errorBody(ref.status))
+	return outcomeOf(ref.status)
+}
+
+// accept writes a 200 answer: the reply's body, or {}.
+func accept(w http.ResponseWriter, c *call, rep reply) {
+	body := []byte(emptyObject)
+	if rep.body != nil {
+		if b, err := json.Marshal(rep.body); err != nil {
+			c.log.Error("webhook: cannot encode answer; answered {}", zap.Error(err))
+		} else {
+			body = b
+		}
+	}
+	c.log.Debug("webhook: answered", zap.String("outcome", rep.outcome))
+	writeJSON(w, http.StatusOK, body)
+}
+
+// handleSafely runs the pipeline and turns a panic into a 503: whatever a
+// client sends, the answer is never a 500.
+func (h *Handler) handleSafely(w http.ResponseWriter, c *call) (rep reply, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			if p == http.ErrAbortHandler {
+				panic(p)
+			}
+			c.log.Error("webhook: panic", zap.Any("panic", p), zap.ByteString("stack", debug.Stack()))
+			rep, err = reply{}, unavailable("panic", fmt.Errorf("%v", p))
+		}
+	}()
+	return h.handle(w, c)
+}
+
+// handle is the pipeline: method, body, then open (signature, decryption,
+// parsing, token) and dispatch.
+func (h *Handler) handle(w http.ResponseWriter, c *call) (reply, error) {
+	if c.r.Method != http.MethodPost {
+		return reply{}, &refusal{status: http.StatusMethodNotAllowed, reason: "method " + truncate(c.r.Method, 16)}
+	}
+	raw, err := readBody(w, c.r, h.cfg.MaxBodyBytes)
+	if err != nil {
+		return reply{}, err
+	}
+	env, p, err := h.open(c, raw)
+	if err != nil {
+		return reply{}, err
+	}
+	return h.dispatch(c, env, p)
+}
+
+// readBody reads at most limit bytes and keeps them: the signature is over
+// these exact bytes.
+func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, error) {
+	raw, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
+	var tooLarge *http.MaxBytesError
+	switch {
+	case errors.As(err, &tooLarge):
+		return nil, &refusal{status: http.StatusRequestEntityTooLarge, reason: "body too large"}
+	case err != nil:
+		return nil, badRequest("reading body", err)
+	}
+	return raw, nil
+}
+
+// dispatch routes a trusted envelope by kind (§4.5).
+func (h *Handler) dispatch(c *call, env *envelope, p proof) (reply, error) {
+	switch env.kind() {
+	case kindChallenge:
+		c.log.Info("webhook: url_verification answered")
+		return reply{outcome: outcomeChallenge, body: challengeAnswer{Challenge: env.Challenge}}, nil
+
+	case kindV2:
+		c.with(zap.String("event_id", env.Header.EventID), zap.String("event_type", env.Header.EventType))
+		if env.Header.EventID == "" {
+			return reply{}, badRequest("v2 envelope without event_id", nil)
+		}
+		switch env.Header.EventType {
+		case eventMessageReceive:
+			if c.rt == routeEvent {
+				return h.handleMessage(c, env)
+			}
+		case eventCardAction:
+			return h.handleCardAction(c, env)
+		}
+		c.log.Debug("webhook: event type not handled here; ignored")
+		return reply{outcome: outcomeIgnored}, nil
+
+	case kindV1:
+		// botd subscribes to no v1 event; answering 200 stops redelivery.
+		c.log.Info("webhook: v1 event ignored", zap.String("uuid", truncate(env.UUID, 64)))
+		return reply{outcome: outcomeIgnored}, nil
+
+	case kindLegacy:
+		return h.handleLegacyAction(c, env, p)
+
+	default:
+		c.log.Info("webhook: authentic request of an unknown kind; ignored")
+		return reply{outcome: outcomeIgnored}, nil
+	}
+}
+
+// requestID names the request in logs: the id chi's RequestID middleware
+// assigned, else the platform's request or log id.
+func requestID(r *http.Request) string {
+	if id := middleware.GetReqID(r.Context()); id != "" {
+		return id
+	}
+	if id := r.Header.Get(larkcore.HttpHeaderKeyRequestId); id != "" {
+		return truncate(id, 64)
+	}
+	return truncate(r.Header.Get(larkcore.HttpHeaderKeyLogId), 64)
+}

@@ -1,0 +1,141 @@
+package webhook
+
+import (
+	"crypto/sha1"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/hex"
+	"hash"
+	"strings"
+
+	larkevent "github.com/larksuite/oapi-sdk-go/v3/event"
+	"go.uber.org/zap"
+)
+
+// scheme is how a request proved where it came from.
+type scheme int
+
+const (
+	unsigned     scheme = iota // no signature checked: no key, or the headers were absent
+	signedV2                   // SHA-256 with the Encrypt Key (§4.3): events, card.action.trigger
+	signedLegacy               // SHA-1 with the Verification Token (§9.7): legacy card actions
+)
+
+// proof is the outcome of authenticate.
+type proof struct {
+	scheme scheme
+	// signature is the verified signature (lowercase hex). It covers the
+	// timestamp, nonce and body, so it names this exact request: the replay
+	// key of legacy callbacks, which carry no event_id.
+	signature string
+}
+
+// signV2 is X-Lark-Signature for events and card.action.trigger callbacks.
+func signV2(timestamp, nonce, encryptKey string, body []byte) string {
+	return sign(sha256.New(), timestamp, nonce, encryptKey, body)
+}
+
+// signLegacy is X-Lark-Signature for the legacy card request URL format.
+func signLegacy(timestamp, nonce, verificationToken string, body []byte) string {
+	return sign(sha1.New(), timestamp, nonce, verificationToken, body)
+}
+
+func sign(h hash.Hash, timestamp, nonce, secret string, body []byte) string {
+	h.Write([]byte(timestamp))
+	h.Write([]byte(nonce))
+	h.Write([]byte(secret))
+	h.Write(body)
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// authenticate checks X-Lark-Signature over the raw body, exactly as
+// received: re-serialised JSON would not hash the same. It runs before the
+// body is parsed or decrypted. A request without the three headers comes out
+// unsigned; authorize then decides whether its kind may be unsigned.
+func (h *Handler) authenticate(c *call, raw []byte) (proof, error) {
+	hdr := c.r.Header
+	ts := hdr.Get(larkevent.EventRequestTimestamp)
+	nonce := hdr.Get(larkevent.EventRequestNonce)
+	got := strings.ToLower(hdr.Get(larkevent.EventSignature))
+	if ts == "" || nonce == "" || got == "" {
+		return proof{scheme: unsigned}, nil
+	}
+	keyed := h.cfg.EncryptKey != ""
+	if keyed {
+		if want := signV2(ts, nonce, h.cfg.EncryptKey, raw); hexEqual(got, want) {
+			return proof{scheme: signedV2, signature: want}, h.checkFresh(c, ts)
+		}
+	}
+	if c.rt == routeCard {
+		if want := signLegacy(ts, nonce, h.cfg.VerificationToken, raw); hexEqual(got, want) {
+			return proof{scheme: signedLegacy, signature: want}, h.checkFresh(c, ts)
+		}
+	}
+	if !keyed {
+		// Without a key there is no v2 signature to check; the token in
+		// the body is all there is (and legacy actions will be refused by
+		// authorize for lack of their signature).
+		return proof{scheme: unsigned}, nil
+	}
+	return proof{}, unauthorized("signature mismatch")
+}
+
+// hexEqual compares two signatures in constant time.
+func hexEqual(got, want string) bool {
+	return subtle.ConstantTimeCompare([]byte(got), []byte(want)) == 1
+}
+
+// authorize decides, once the body is decrypted and parsed, whether this kind
+// of request may come with this proof, and checks the Verification Token and
+// app_id on every request, not only on url_verification as the SDK does.
+func (h *Handler) authorize(c *call, p proof, encrypted bool, env *envelope) error {
+	keyed := h.cfg.EncryptKey != ""
+	switch env.kind() {
+	case kindLegacy:
+		// A legacy body's "token" is a card-update credential, not the
+		// Verification Token: the SHA-1 signature is its only proof.
+		if c.rt != routeCard || p.scheme != signedLegacy {
+			return unauthorized("legacy card action without a valid legacy signature")
+		}
+		return nil
+
+	case kindChallenge:
+		if !h.tokenOK(env.Token) {
+			return unauthorized("wrong verification token")
+		}
+		// The legacy handshake is plaintext even when a key is set (§4.4);
+		// every other handshake is encrypted then.
+		plainOK := c.rt == routeCard && p.scheme != signedV2
+		if keyed && !encrypted && !plainOK {
+			return unauthorized("plaintext body while an encrypt key is configured")
+		}
+		if keyed && p.scheme == unsigned {
+			c.log.Warn("webhook: url_verification without signature headers; accepted on its verification token",
+				zap.Bool("encrypted", encrypted))
+		}
+		return nil
+
+	default: // v2 and v1 events, v2 callbacks, and anything unrecognised
+		if keyed && p.scheme != signedV2 {
+			return unauthorized("no valid v2 signature")
+		}
+		if keyed && !encrypted {
+			return unauthorized("plaintext body while an encrypt key is configured")
+		}
+		if !h.tokenOK(env.verificationToken()) {
+			return unauthorized("wrong verification token")
+		}
+		if env.Header != nil && env.Header.AppID != "" && h.cfg.AppID != "" && env.Header.AppID != h.cfg.AppID {
+			return unauthorized("wrong app_id")
+		}
+		return nil
+	}
+}
+
+// tokenOK compares digests so that neither the token's bytes nor its length
+// show in the comparison time.
+func (h *Handler) tokenOK(got string) bool {
+	g := sha256.Sum256([]byte(got))
+	w := sha256.Sum256([]byte(h.cfg.VerificationToken))
+	return subtle.ConstantTimeCompare(g[:], w[:]) == 1
+}
