@@ -18,8 +18,6 @@
 // docs/feishu-platform.md) before a card reaches a user.
 package card
 
-import "encoding/json"
-
 // Schema is the value of the "schema" key of a JSON 2.0 card.
 const Schema = "2.0"
 
@@ -86,7 +84,7 @@ type Body struct {
 
 // MarshalJSON writes "elements": [] rather than null for an empty body.
 func (b Body) MarshalJSON() ([]byte, error) {
-	return json.Marshal(struct {
+	return marshal(struct {
 		Elements []Element `json:"elements"`
 	}{nonNil(b.Elements)})
 }

@@ -1,6 +1,10 @@
 package card
 
-import "encoding/json"
+import (
+	"bytes"
+	"encoding/json"
+	"strconv"
+)
 
 // Element is a component of a card body, form or column. Only the types of
 // this package implement it.
@@ -19,15 +23,16 @@ type node struct {
 
 // tagged marshals fields (an element's fields, as a type without methods) and
 // puts "tag" first, the way the platform's docs write components.
+//
+// HTML characters are left as they are (<at id=...>, not \u003cat): both
+// spellings are valid JSON, and json.Marshal of the whole card escapes them
+// again anyway; an Encoder with SetEscapeHTML(false) keeps them readable.
 func tagged(e Element, fields any) ([]byte, error) {
-	b, err := json.Marshal(fields)
+	b, err := marshal(fields)
 	if err != nil {
 		return nil, err
 	}
-	tag, err := json.Marshal(e.node().tag)
-	if err != nil {
-		return nil, err
-	}
+	tag := strconv.Quote(e.node().tag) // tags are plain ASCII
 	out := make([]byte, 0, len(b)+len(tag)+8)
 	out = append(out, `{"tag":`...)
 	out = append(out, tag...)
@@ -37,6 +42,17 @@ func tagged(e Element, fields any) ([]byte, error) {
 		return out, nil
 	}
 	return append(out, '}'), nil
+}
+
+// marshal is json.Marshal without HTML escaping.
+func marshal(v any) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
 }
 
 // Markdown is {"tag":"markdown"}: rich text with <at id=...></at> mentions and

@@ -1,10 +1,3 @@
-// Package flows is botd's domain: the interactions a group member has with the
-// bot, the flows that drive them (/todo, /help, ...), and the small interfaces
-// the flows need from the outside world (state, the Open API, a job queue).
-//
-// Adapters (internal/state, internal/ephemeral, internal/webhook,
-// internal/jobs) implement or call these interfaces; they never import each
-// other and meet only in cmd/botd.
 package flows
 
 import (

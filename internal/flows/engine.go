@@ -1,0 +1,171 @@
+package flows
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"go.uber.org/zap"
+)
+
+// Deps is what the Engine needs from the outside world. Store, Sender and
+// Jobs are required; every other field has a default.
+type Deps struct {
+	Store  Store
+	Sender Sender
+	Jobs   Jobs
+	// Clock is the time source. Default: time.Now.
+	Clock Clock
+	// Logger receives the engine's logs, named "flows". Default: no logs.
+	Logger *zap.Logger
+	// BotOpenID returns the bot's own open_id, so that its @mentions are not
+	// read as people; it may return "" until the id is known. Default: "".
+	BotOpenID func() string
+	// DefaultLocale is the language of cards when the command gives no hint.
+	// Default: "en_us".
+	DefaultLocale string
+	// DefaultTimezone reads dates when the user's zone is unknown: messages
+	// carry no zone, callbacks usually do. Default: Asia/Shanghai.
+	DefaultTimezone *time.Location
+	// NewID returns a fresh interaction id. Default: NewID.
+	NewID func() string
+}
+
+// Engine runs the flows: it turns commands into interactions, runs their jobs
+// and answers their card callbacks. It is a registry: Register adds a flow
+// under its name. Register every flow before the engine serves; after that
+// it is safe for concurrent use.
+type Engine struct {
+	deps  Deps
+	log   *zap.Logger
+	flows map[string]Flow
+	order []Flow // registration order, for /help
+}
+
+// New returns an engine with no flows; NewDefault adds the built-in ones.
+// It panics when a required dependency is missing, a wiring mistake.
+func New(deps Deps) *Engine {
+	if deps.Store == nil || deps.Sender == nil || deps.Jobs == nil {
+		panic("flows: New needs a Store, a Sender and Jobs")
+	}
+	if deps.Clock == nil {
+		deps.Clock = time.Now
+	}
+	if deps.Logger == nil {
+		deps.Logger = zap.NewNop()
+	}
+	if deps.BotOpenID == nil {
+		deps.BotOpenID = func() string { return "" }
+	}
+	if deps.DefaultLocale == "" {
+		deps.DefaultLocale = LocaleEnUS
+	}
+	if deps.DefaultTimezone == nil {
+		deps.DefaultTimezone = shanghai()
+	}
+	if deps.NewID == nil {
+		deps.NewID = NewID
+	}
+	return &Engine{deps: deps, log: deps.Logger.Named("flows"), flows: map[string]Flow{}}
+}
+
+// NewDefault returns an engine with the built-in flows: /todo and /help.
+func NewDefault(deps Deps) *Engine {
+	e := New(deps)
+	e.Register(todoFlow{})
+	e.Register(helpFlow{flows: e.Flows})
+	return e
+}
+
+// Register adds f under f.Name(). It panics on an empty or taken name, as
+// http.ServeMux does: both are wiring mistakes.
+func (e *Engine) Register(f Flow) {
+	name := f.Name()
+	if name == "" || name != strings.ToLower(name) {
+		panic(fmt.Sprintf("flows: Register: bad flow name %q", name))
+	}
+	if _, taken := e.flows[name]; taken {
+		panic(fmt.Sprintf("flows: Register: flow %q registered twice", name))
+	}
+	e.flows[name] = f
+	e.order = append(e.order, f)
+}
+
+// Flows returns the registered flows in registration order.
+func (e *Engine) Flows() []Flow { return append([]Flow(nil), e.order...) }
+
+// NewID returns "itx_" and 26 characters of crypto-random base32 (128 bits,
+// crypto/rand.Text in lower case): 30 characters in all, so that
+// it.ID+"-final" fits the 50 characters of a message uuid.
+func NewID() string { return "itx_" + strings.ToLower(rand.Text()) }
+
+// shanghai is Asia/Shanghai, or the same fixed offset (China has kept
+// +08:00 without daylight saving since 1991) where the system has no zone
+// database.
+func shanghai() *time.Location {
+	if loc, err := time.LoadLocation("Asia/Shanghai"); err == nil {
+		return loc
+	}
+	return time.FixedZone("Asia/Shanghai", 8*60*60)
+}
+
+// zoneOf returns the location of it.Timezone, or the default zone.
+func (e *Engine) zoneOf(it *Interaction) *time.Location {
+	if it.Timezone != "" {
+		if loc, err := time.LoadLocation(it.Timezone); err == nil {
+			return loc
+		}
+	}
+	return e.deps.DefaultTimezone
+}
+
+// load reads an interaction; errors wrap ErrNotFound and the like.
+func (e *Engine) load(ctx context.Context, id string) (*Interaction, error) {
+	it, err := e.deps.Store.Interaction(ctx, id)
+	if err != nil {
+		return nil, fmt.Errorf("load interaction %s: %w", id, err)
+	}
+	return it, nil
+}
+
+// casAttempts bounds the reload-and-retry loop of update. Conflicts come
+// from a handful of writers (a callback and a job or two), so a few rounds
+// always settle; a bound keeps a broken store from spinning.
+const casAttempts = 5
+
+// update applies change to it and saves it with a compare-and-set. On
+// ErrConflict it reloads the interaction and applies change again, so change
+// must decide from the state it is given: it returns false when that state
+// needs no change, and update then returns the state as it is, with changed
+// false. The it passed in must not be used afterwards; use the result.
+func (e *Engine) update(ctx context.Context, it *Interaction, change func(*Interaction) bool) (_ *Interaction, changed bool, _ error) {
+	for attempt := 1; ; attempt++ {
+		if !change(it) {
+			return it, false, nil
+		}
+		it.UpdatedAt = e.deps.Clock()
+		err := e.deps.Store.UpdateInteraction(ctx, it)
+		if err == nil {
+			return it, true, nil
+		}
+		if !errors.Is(err, ErrConflict) || attempt == casAttempts {
+			return nil, false, fmt.Errorf("update interaction %s: %w", it.ID, err)
+		}
+		if it, err = e.load(ctx, it.ID); err != nil {
+			return nil, false, err
+		}
+	}
+}
+
+// logFor is the engine's logger with the ids of it.
+func (e *Engine) logFor(it *Interaction) *zap.Logger {
+	return e.log.With(
+		zap.String("interaction_id", it.ID),
+		zap.String("flow", it.Flow),
+		zap.String("chat_id", it.ChatID),
+		zap.String("open_id", it.UserID),
+	)
+}

@@ -1,0 +1,177 @@
+package flows
+
+import (
+	"context"
+	"fmt"
+
+	"go.uber.org/zap"
+)
+
+// RunJob runs one step of an interaction outside the request that caused
+// it. The queue calls it at least once per enqueue, so each step re-reads
+// the interaction and does only what is still missing (see the package
+// documentation).
+//
+// Errors wrap their cause with %w: ErrNotFound when the interaction is gone
+// (the queue drops the job), a Sender error that may implement
+// Retryable() bool, or a permanent error, whose Retryable reports false,
+// for a job that can never succeed (an unknown kind or flow).
+func (e *Engine) RunJob(ctx context.Context, kind JobKind, interactionID string) error {
+	it, err := e.load(ctx, interactionID)
+	if err != nil {
+		return fmt.Errorf("flows: %s: %w", kind, err)
+	}
+	log := e.logFor(it).With(zap.String("job", string(kind)))
+	flow, ok := e.flows[it.Flow]
+	if !ok {
+		return permanent(fmt.Errorf("flows: %s %s: no flow %q", kind, it.ID, it.Flow))
+	}
+	switch kind {
+	case JobSendForm:
+		err = e.sendForm(ctx, it, flow, log)
+	case JobFinish:
+		err = e.finish(ctx, it, flow, log)
+	case JobCancel:
+		err = e.deleteCancelled(ctx, it, log)
+	default:
+		return permanent(fmt.Errorf("flows: %s: unknown job kind %q", it.ID, kind))
+	}
+	if err != nil {
+		return fmt.Errorf("flows: %s %s: %w", kind, it.ID, err)
+	}
+	return nil
+}
+
+// sendForm shows a pending interaction's form to its owner, once.
+func (e *Engine) sendForm(ctx context.Context, it *Interaction, flow Flow, log *zap.Logger) error {
+	switch {
+	case it.Status != StatusPending:
+		log.Debug("form not sent: interaction no longer pending", zap.String("status", string(it.Status)))
+		return nil
+	case it.EphemeralMessageID != "":
+		log.Debug("form not sent: already sent", zap.String("message_id", it.EphemeralMessageID))
+		return nil
+	}
+	msgID, err := e.deps.Sender.SendEphemeral(ctx, it.ChatID, it.UserID, flow.Form(it, nil))
+	if err != nil {
+		return fmt.Errorf("send form: %w", err)
+	}
+	it, _, err = e.update(ctx, it, func(it *Interaction) bool {
+		if it.EphemeralMessageID != "" {
+			return false
+		}
+		it.EphemeralMessageID = msgID
+		return true
+	})
+	if err != nil {
+		// The retry sends the form again: see "Retries and races" in doc.go.
+		return fmt.Errorf("record form %s: %w", msgID, err)
+	}
+	switch {
+	case it.EphemeralMessageID != msgID:
+		// Another run of this job sent and recorded its form first.
+		log.Warn("form sent twice; deleting the second", zap.String("message_id", msgID))
+		return e.deleteForm(ctx, msgID)
+	case it.Status == StatusCancelled || it.Status == StatusDone:
+		// The user answered before the id was recorded, so the job that
+		// removes the form ran without knowing it.
+		log.Info("form answered before it was recorded; deleting it", zap.String("message_id", msgID))
+		return e.deleteForm(ctx, msgID)
+	}
+	log.Info("form sent", zap.String("message_id", msgID))
+	return nil
+}
+
+// finish posts a submitted interaction's final card, deletes its form and
+// marks it done. The post comes first, so a failed post never leaves the
+// user with nothing; each step is skipped when a previous run did it.
+func (e *Engine) finish(ctx context.Context, it *Interaction, flow Flow, log *zap.Logger) error {
+	if it.Status != StatusSubmitted {
+		log.Debug("finish skipped: interaction not submitted", zap.String("status", string(it.Status)))
+		return nil
+	}
+	sub, ok := flow.(Submitter)
+	if !ok {
+		return permanent(fmt.Errorf("flow %q has no final card", flow.Name()))
+	}
+	if it.FinalMessageID == "" {
+		// The uuid makes the platform drop a second post within the hour, for
+		// a crash between the post and recording its id.
+		msgID, err := e.deps.Sender.PostCard(ctx, it.ChatID, sub.Final(it), it.ID+"-final")
+		if err != nil {
+			return fmt.Errorf("post final card: %w", err)
+		}
+		it, _, err = e.update(ctx, it, func(it *Interaction) bool {
+			if it.FinalMessageID != "" {
+				return false
+			}
+			it.FinalMessageID = msgID
+			return true
+		})
+		if err != nil {
+			return fmt.Errorf("record final card %s: %w", msgID, err)
+		}
+		log.Info("final card posted", zap.String("message_id", it.FinalMessageID))
+	}
+	deleted := it.EphemeralMessageID
+	if deleted != "" {
+		if err := e.deleteForm(ctx, deleted); err != nil {
+			return err
+		}
+	}
+	it, _, err := e.update(ctx, it, func(it *Interaction) bool {
+		if it.Status != StatusSubmitted {
+			return false
+		}
+		it.Status = StatusDone
+		return true
+	})
+	if err != nil {
+		return fmt.Errorf("mark done: %w", err)
+	}
+	if late := it.EphemeralMessageID; late != "" && late != deleted {
+		// send_form recorded the form after this run read the interaction.
+		if err := e.deleteForm(ctx, late); err != nil {
+			return err
+		}
+	}
+	log.Info("interaction done")
+	return nil
+}
+
+// deleteCancelled deletes the form of a cancelled interaction.
+func (e *Engine) deleteCancelled(ctx context.Context, it *Interaction, log *zap.Logger) error {
+	switch {
+	case it.Status != StatusCancelled:
+		log.Debug("cancel skipped: interaction not cancelled", zap.String("status", string(it.Status)))
+		return nil
+	case it.EphemeralMessageID == "":
+		// Not sent yet: send_form sees the cancel and sends nothing.
+		log.Debug("cancel: no form to delete")
+		return nil
+	}
+	if err := e.deleteForm(ctx, it.EphemeralMessageID); err != nil {
+		return err
+	}
+	log.Info("form deleted")
+	return nil
+}
+
+func (e *Engine) deleteForm(ctx context.Context, messageID string) error {
+	if err := e.deps.Sender.DeleteEphemeral(ctx, messageID); err != nil {
+		return fmt.Errorf("delete form %s: %w", messageID, err)
+	}
+	return nil
+}
+
+// permanentError is a job failure that no retry can fix. The queue learns
+// so from Retryable, the method Sender errors use to say the same.
+type permanentError struct{ err error }
+
+func permanent(err error) error { return permanentError{err} }
+
+func (p permanentError) Error() string { return p.err.Error() }
+func (p permanentError) Unwrap() error { return p.err }
+
+// Retryable reports false: running the job again cannot help.
+func (p permanentError) Retryable() bool { return false }

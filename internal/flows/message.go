@@ -1,0 +1,89 @@
+package flows
+
+import (
+	"context"
+	"fmt"
+	"unicode"
+
+	"go.uber.org/zap"
+)
+
+// HandleMessage starts an interaction for a command typed in a group: it
+// saves the interaction, pending with its form prefilled, and enqueues the
+// job that sends the form. Ordinary chat is ignored. An unknown command gets
+// the help flow's hint ("Unknown command /foo. Try /help"), not silence.
+//
+// Only group chats are handled for now; p2p and topic chats are ignored
+// (ephemeral cards exist only in groups). An error means nothing may have
+// been started: the webhook releases its claim on the event so that the
+// platform's redelivery tries again.
+func (e *Engine) HandleMessage(ctx context.Context, m Message) error {
+	log := e.log.With(zap.String("event_id", m.EventID), zap.String("chat_id", m.ChatID), zap.String("open_id", m.SenderID))
+	if m.ChatType != "group" {
+		log.Debug("message ignored: not a group chat", zap.String("chat_type", m.ChatType))
+		return nil
+	}
+	if m.SenderType != "" && m.SenderType != "user" {
+		log.Debug("message ignored: not from a user", zap.String("sender_type", m.SenderType))
+		return nil
+	}
+	cmd, ok := ParseCommand(m.Text, m.Mentions, e.deps.BotOpenID())
+	if !ok {
+		return nil
+	}
+	flow, ok := e.flows[cmd.Name]
+	if !ok {
+		// The help flow answers unknown commands with a hint (helpFlow.Start).
+		if flow, ok = e.flows[helpName]; !ok {
+			log.Debug("message ignored: unknown command", zap.String("command", cmd.Name))
+			return nil
+		}
+	}
+
+	now := e.deps.Clock()
+	it := &Interaction{
+		ID:              e.deps.NewID(),
+		Flow:            flow.Name(),
+		TenantKey:       m.TenantKey,
+		ChatID:          m.ChatID,
+		UserID:          m.SenderID,
+		Locale:          e.localeOf(m.Text),
+		Timezone:        e.deps.DefaultTimezone.String(),
+		Status:          StatusPending,
+		Form:            map[string]string{},
+		SourceEventID:   m.EventID,
+		SourceMessageID: m.MessageID,
+		CreatedAt:       now,
+		UpdatedAt:       now,
+	}
+	if len(cmd.People) > 0 {
+		it.Mentions = make(map[string]string, len(cmd.People))
+		for _, p := range cmd.People {
+			it.Mentions[p.OpenID] = p.Name
+		}
+	}
+	flow.Start(it, cmd, now.In(e.deps.DefaultTimezone))
+
+	// A retry after a failed enqueue creates a fresh interaction; the one
+	// left behind was never shown to anyone and expires in the store.
+	if err := e.deps.Store.CreateInteraction(ctx, it); err != nil {
+		return fmt.Errorf("flows: /%s in %s: create interaction: %w", cmd.Name, m.ChatID, err)
+	}
+	if err := e.deps.Jobs.Enqueue(ctx, JobSendForm, it.ID); err != nil {
+		return fmt.Errorf("flows: /%s in %s: enqueue %s for %s: %w", cmd.Name, m.ChatID, JobSendForm, it.ID, err)
+	}
+	log.Info("interaction started", zap.String("interaction_id", it.ID), zap.String("flow", it.Flow), zap.String("command", cmd.Name))
+	return nil
+}
+
+// localeOf picks the language of an interaction's cards. Messages do not
+// carry the user's language, so a command written with Chinese characters
+// ("/todo 买牛奶") gets Chinese cards and anything else the default.
+func (e *Engine) localeOf(text string) string {
+	for _, r := range text {
+		if unicode.Is(unicode.Han, r) {
+			return LocaleZhCN
+		}
+	}
+	return e.deps.DefaultLocale
+}

@@ -1,0 +1,141 @@
+package flows
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/botd/botd/internal/card"
+)
+
+// FieldError is what is wrong with one form field, in words for the user.
+type FieldError struct {
+	Field string // the component's name
+	Msg   Msg    // names the field: "Title is required"
+	Args  []any
+}
+
+// FieldErrors lists what is wrong with a submitted form, in form order.
+type FieldErrors []FieldError
+
+// Add records a problem with field.
+func (e *FieldErrors) Add(field string, m Msg, args ...any) {
+	*e = append(*e, FieldError{Field: field, Msg: m, Args: args})
+}
+
+// For returns the problem with field, if any, in locale.
+func (e FieldErrors) For(field, locale string) (string, bool) {
+	for _, fe := range e {
+		if fe.Field == field {
+			return fe.Msg.In(locale, fe.Args...), true
+		}
+	}
+	return "", false
+}
+
+// Fields returns the names of the fields with problems, for logs.
+func (e FieldErrors) Fields() []string {
+	names := make([]string, len(e))
+	for i, fe := range e {
+		names[i] = fe.Field
+	}
+	return names
+}
+
+// text joins every problem, so a toast alone tells the user what to fix.
+func (e FieldErrors) text(locale string) string {
+	parts := make([]string, len(e))
+	for i, fe := range e {
+		parts[i] = fe.Msg.In(locale, fe.Args...)
+	}
+	return strings.Join(parts, msgErrorSep.In(locale))
+}
+
+// toast is the error toast for a refused submit, in locale and in every
+// locale. It matters more than the card re-rendered with the errors: whether
+// a callback answer's card replaces an ephemeral card is unconfirmed.
+func (e FieldErrors) toast(locale string) *Toast {
+	return &Toast{
+		Type:    ToastError,
+		Content: e.text(locale),
+		I18n:    map[string]string{LocaleEnUS: e.text(LocaleEnUS), LocaleZhCN: e.text(LocaleZhCN)},
+	}
+}
+
+// errorLine is the red line shown right under a field with a problem, or nil.
+func errorLine(errs FieldErrors, field, locale string) []card.Element {
+	text, ok := errs.For(field, locale)
+	if !ok {
+		return nil
+	}
+	return []card.Element{card.Markdown{Content: "<font color='red'>" + text + "</font>"}}
+}
+
+// formString reads a form value that should be one string. Missing and
+// empty are the same (the platform does not say which an unfilled optional
+// field gives); a one-element array, as a multi-select would send, counts as
+// its element, so a component swap does not silently drop the value.
+func formString(form map[string]any, name string) string {
+	switch v := form[name].(type) {
+	case nil:
+		return ""
+	case string:
+		return v
+	case []any:
+		if len(v) == 1 {
+			if s, ok := v[0].(string); ok {
+				return s
+			}
+		}
+		return ""
+	default:
+		return fmt.Sprint(v)
+	}
+}
+
+// parseDate reads a date picker value: "2024-11-15 +0800" as the platform
+// sends it, or "2024-11-15" as the engine stores it. It returns the calendar
+// day (midnight UTC, a date rather than an instant) and, when the value
+// carried one, the user's UTC offset as a zone.
+func parseDate(v string) (day time.Time, offset *time.Location, ok bool) {
+	if t, err := time.Parse(card.DateValueLayout, v); err == nil {
+		return civilDay(t), t.Location(), true
+	}
+	if t, err := time.Parse(card.DateLayout, v); err == nil {
+		return t, nil, true
+	}
+	return time.Time{}, nil, false
+}
+
+// civilDay is t's calendar day in t's own zone, at midnight UTC.
+func civilDay(t time.Time) time.Time {
+	y, m, d := t.Date()
+	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
+}
+
+// isOpenID reports whether s looks like an open_id ("ou_" and letters or
+// digits). It keeps anything else out of the <at id=...> markdown of cards.
+func isOpenID(s string) bool {
+	rest, ok := strings.CutPrefix(s, "ou_")
+	if !ok || rest == "" {
+		return false
+	}
+	for _, r := range rest {
+		if !('a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9') {
+			return false
+		}
+	}
+	return true
+}
+
+// truncate cuts s to at most n runes.
+func truncate(s string, n int) string {
+	i := 0
+	for j := range s {
+		if i == n {
+			return s[:j]
+		}
+		i++
+	}
+	return s
+}
