@@ -270,3 +270,23 @@ func sleep(ctx context.Context, d time.Duration) bool {
 		return false
 	}
 }
+
+// Reset forgets the recorded calls and everything the API created: ephemeral
+// cards, messages, uuids and rate-limit windows. Chats, users and issued
+// tokens stay, so a client that is running keeps working.
+func (s *Server) Reset() {
+	s.mu.Lock()
+	s.resetWorld()
+	s.mu.Unlock()
+	s.limits.reset()
+	s.rec.mu.Lock()
+	s.rec.calls = nil
+	s.rec.mu.Unlock()
+}
+
+// resetWorld empties what the API creates; callers hold s.mu (or own s).
+func (s *Server) resetWorld() {
+	s.ephemerals, s.ephByID = nil, map[string]*Ephemeral{}
+	s.messages, s.msgByID = nil, map[string]*Message{}
+	s.uuids = map[string]uuidEntry{}
+}

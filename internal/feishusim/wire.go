@@ -8,6 +8,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
+	"errors"
 	"fmt"
 )
 
@@ -33,6 +34,36 @@ func Encrypt(plaintext []byte, encryptKey string) (string, error) {
 	}
 	cipher.NewCBCEncrypter(block, iv).CryptBlocks(ct, ct)
 	return base64.StdEncoding.EncodeToString(buf), nil
+}
+
+// Decrypt reverses Encrypt, checking the PKCS#7 padding strictly (the
+// SDK's larkevent.EventDecrypt does not; it trims to the outermost braces).
+func Decrypt(b64, encryptKey string) ([]byte, error) {
+	buf, err := base64.StdEncoding.DecodeString(b64)
+	if err != nil {
+		return nil, fmt.Errorf("feishusim: decrypt: %w", err)
+	}
+	if len(buf) < 2*aes.BlockSize || len(buf)%aes.BlockSize != 0 {
+		return nil, errors.New("feishusim: decrypt: ciphertext length is not a positive multiple of the block size")
+	}
+	key := sha256.Sum256([]byte(encryptKey))
+	block, err := aes.NewCipher(key[:])
+	if err != nil {
+		return nil, fmt.Errorf("feishusim: decrypt: %w", err)
+	}
+	iv, ct := buf[:aes.BlockSize], buf[aes.BlockSize:]
+	out := make([]byte, len(ct))
+	cipher.NewCBCDecrypter(block, iv).CryptBlocks(out, ct)
+	n := int(out[len(out)-1])
+	if n == 0 || n > aes.BlockSize {
+		return nil, errors.New("feishusim: decrypt: bad padding")
+	}
+	for _, c := range out[len(out)-n:] {
+		if int(c) != n {
+			return nil, errors.New("feishusim: decrypt: bad padding")
+		}
+	}
+	return out[:len(out)-n], nil
 }
 
 // Sign computes X-Lark-Signature for events and card.action.trigger callbacks:

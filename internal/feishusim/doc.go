@@ -1,0 +1,65 @@
+// Package feishusim is a strict simulator of the part of the Feishu/Lark Open
+// Platform that botd uses, for end-to-end tests, the load tool and the
+// playground. It has two halves:
+//
+//   - Server (New) is the Open API as seen by botd: tenant_access_token,
+//     ephemeral/v1/send and /delete, im/v1/messages create and PATCH,
+//     im/v1/chats/{id} and bot/v3/info. It enforces what the official pages
+//     and docs/feishu-platform.md say (auth, Content-Type, field types, chat
+//     mode and membership, card rules via ValidateCard, uuid idempotency,
+//     size and rate limits) and records every call (Calls, Subscribe) and the
+//     world it leads to (Ephemerals, Messages).
+//   - Platform is the platform's sending side: it builds real event and card
+//     callback payloads, encrypts (Encrypt) and signs (Sign, SignLegacy) them
+//     and POSTs them to botd's webhooks, including deliberately bad requests.
+//
+// The point is to fail where the platform would fail, so a refusal here is a
+// bug in the client unless one of the assumptions below is wrong.
+//
+// # Assumptions where the docs are silent
+//
+// HTTP status: every refusal is HTTP 400 with the code in the body (observed
+// for im/v1 and the token API), except rate limits of the API gateway (HTTP
+// 429, code 99991400, headers x-ogw-ratelimit-limit and -reset) and unknown
+// routes (404, code 404). Every answer is JSON and carries X-Tt-Logid.
+//
+// Codes chosen for undocumented cases:
+//
+//	any API          body not JSON or a field of the wrong JSON type     9499 "Invalid parameter type in json: <field>"
+//	                 (e.g. ephemeral card as a string, im/v1 content as an object)
+//	                 Content-Type other than application/json; charset=utf-8   9499
+//	                 required field missing, bad enum value, uuid > 50 chars   99992402
+//	auth             no Authorization header                              99991661
+//	                 not "Bearer <token>"                                 99991671
+//	                 token not issued here, or expired                    99991663
+//	token API        unknown app_id / wrong app_secret                    10003 / 10014
+//	ephemeral send   unknown chat, or the bot not in it                   10002
+//	                 chat_mode topic or p2p                               99992402 (msg names the chat_mode)
+//	                 viewer not in the chat, or user_id/email unknown     11206
+//	                 card fails ValidateCard                              11310 (msg lists the problems)
+//	                 card over 30 KB (the limit of im/v1, applied here)   19036
+//	                 over 40/s for one chat                               99991400, HTTP 429
+//	ephemeral delete unknown message_id                                   99992402
+//	                 already deleted (documented)                         18051
+//	im/v1 messages   unknown chat                                         230001
+//	                 card fails ValidateCard                              230099, msg "ErrCode: <sub-code>" (200861, 200530 or 11310)
+//	                 PATCH: unknown id, another app's message, not a card,
+//	                 older than 14 days, an ephemeral card's id           230001
+//	                 PATCH: old or new card not shared (update_multi)      230099
+//	chats            unknown chat / bot not in it                         232006 / 232011
+//
+// Other choices: a repeated uuid within an hour answers code 0 with the first
+// message and posts nothing (the Call is marked Duplicate). Rate limits use
+// fixed windows on the simulator clock (see ratelimit.go). Ephemeral card
+// viewers are resolved open_id > user_id > email with no fallback from a
+// field that names nobody. PATCH is refused for ephemeral cards, which
+// document only send and delete. Cards: unpadded dates ("2002-2-22", seen in
+// an old Lark sample) are refused because the component docs specify
+// yyyy-MM-dd; "note" is accepted in JSON 2.0; the nesting limit counts
+// containers but not a column inside its column_set.
+//
+// Platform: events carry X-Lark-Request-Timestamp in Unix seconds; without
+// an EncryptKey the body is plaintext and no X-Lark-Signature is sent;
+// create_time is in milliseconds for messages and microseconds for card
+// callbacks, as the documented examples show.
+package feishusim
