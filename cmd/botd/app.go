@@ -1,0 +1,232 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/go-chi/chi/v5/middleware"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"go.uber.org/zap"
+
+	"github.com/botd/botd/internal/ephemeral"
+	"github.com/botd/botd/internal/flows"
+	"github.com/botd/botd/internal/jobs"
+	"github.com/botd/botd/internal/state"
+	"github.com/botd/botd/internal/webhook"
+)
+
+// App is botd, wired: the HTTP server, the flow engine and the job workers
+// on one Redis. It is a type rather than code in main so that tests (and the
+// playground) run the whole program on a free port.
+type App struct {
+	cfg     Config
+	log     *zap.Logger
+	redis   *state.Conn
+	open    *ephemeral.Client
+	queue   *jobs.Queue
+	engine  *flows.Engine
+	server  *http.Server
+	ln      net.Listener
+	served  chan error
+	botID   botIdentity
+	stopped chan struct{}
+
+	stopOnce sync.Once
+	onStop   []func(context.Context) error // teardown, run in reverse order
+}
+
+// NewApp builds botd from cfg. It connects to Redis but does not listen or
+// run jobs until Start.
+func NewApp(ctx context.Context, cfg Config, log *zap.Logger) (_ *App, err error) {
+	a := &App{cfg: cfg, log: log, served: make(chan error, 1), stopped: make(chan struct{})}
+	defer func() {
+		if err != nil {
+			_ = a.teardown(context.Background())
+		}
+	}()
+
+	a.redis, err = state.Connect(ctx, string(cfg.RedisURL), log.Named("state"))
+	if err != nil {
+		return nil, err
+	}
+	a.onStop = append(a.onStop, func(context.Context) error { return a.redis.Close() })
+
+	a.open, err = ephemeral.New(ephemeral.Config{
+		AppID:      cfg.AppID,
+		AppSecret:  string(cfg.AppSecret),
+		BaseURL:    cfg.OpenBaseURL,
+		TokenCache: state.NewTokenCache(a.redis.Client),
+	}, log.Named("openapi"))
+	if err != nil {
+		return nil, err
+	}
+
+	loc, err := time.LoadLocation(cfg.Timezone)
+	if err != nil {
+		return nil, fmt.Errorf("timezone: %w", err)
+	}
+	store := state.New(a.redis.Client, 0, nil)
+	a.queue = jobs.New(a.redis.Client, jobs.Config{}, log)
+	a.engine = flows.NewDefault(flows.Deps{
+		Store:           store,
+		Sender:          a.open,
+		Jobs:            a.queue,
+		Logger:          log,
+		BotOpenID:       a.botID.get,
+		DefaultLocale:   cfg.Locale,
+		DefaultTimezone: loc,
+	})
+
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	hooks, err := webhook.New(webhook.Config{
+		AppID:             cfg.AppID,
+		VerificationToken: string(cfg.VerificationToken),
+		EncryptKey:        string(cfg.EncryptKey),
+	}, a.engine, store, log, reg)
+	if err != nil {
+		return nil, err
+	}
+
+	r := chi.NewRouter()
+	r.Use(middleware.RequestID, middleware.Recoverer)
+	hooks.Routes(r)
+	r.Get("/healthz", func(w http.ResponseWriter, _ *http.Request) { writeText(w, http.StatusOK, "ok") })
+	r.Get("/readyz", a.handleReady)
+	r.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+
+	a.server = &http.Server{
+		Handler: r,
+		// The platform gives us 3 s per request; nothing legitimate is slower.
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       10 * time.Second,
+		WriteTimeout:      10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          zap.NewStdLog(log.Named("http")),
+	}
+	return a, nil
+}
+
+// Start listens on the configured address and starts the job workers.
+func (a *App) Start(ctx context.Context) error {
+	ln, err := net.Listen("tcp", a.cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", a.cfg.Addr, err)
+	}
+	a.ln = ln
+	if err := a.queue.Start(a.engine); err != nil {
+		_ = ln.Close()
+		return err
+	}
+	// Stop order (reverse of registration): HTTP first, so in-flight
+	// handlers never see the queue or Redis torn down under them.
+	a.onStop = append(a.onStop, func(context.Context) error { a.queue.Shutdown(); return nil })
+	a.onStop = append(a.onStop, func(ctx context.Context) error { return a.server.Shutdown(ctx) })
+
+	go func() { a.served <- a.server.Serve(ln) }()
+	go a.botID.resolve(ctx, a.open, a.log, a.stopped)
+	if a.cfg.EncryptKey == "" {
+		a.log.Warn("no encrypt key configured: events are neither encrypted nor signed; set BOTD_ENCRYPT_KEY in production")
+	}
+	a.log.Info("botd listening", zap.String("addr", ln.Addr().String()),
+		zap.Bool("in_process_redis", a.redis.Embedded), zap.String("open_base_url", a.cfg.OpenBaseURL))
+	return nil
+}
+
+// Addr is the address the server listens on (useful with port 0).
+func (a *App) Addr() string { return a.ln.Addr().String() }
+
+// Served reports the server's exit: nil never, an error if it failed.
+func (a *App) Served() <-chan error { return a.served }
+
+// Stop drains in-flight requests, then stops the workers and closes Redis,
+// all within ctx.
+func (a *App) Stop(ctx context.Context) error {
+	var err error
+	a.stopOnce.Do(func() {
+		close(a.stopped)
+		err = a.teardown(ctx)
+	})
+	return err
+}
+
+func (a *App) teardown(ctx context.Context) error {
+	var errs []error
+	for i := len(a.onStop) - 1; i >= 0; i-- {
+		if err := a.onStop[i](ctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// handleReady answers 200 when Redis answers and a tenant token can be had.
+// Load balancers call it; keep it cheap (the token is cached).
+func (a *App) handleReady(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 3*time.Second)
+	defer cancel()
+	if err := a.redis.Ping(ctx); err != nil {
+		a.log.Warn("not ready: redis", zap.Error(err))
+		writeText(w, http.StatusServiceUnavailable, "redis: unavailable")
+		return
+	}
+	if err := a.open.Ready(ctx); err != nil {
+		a.log.Warn("not ready: tenant token", zap.Error(err))
+		writeText(w, http.StatusServiceUnavailable, "open platform: no tenant token")
+		return
+	}
+	writeText(w, http.StatusOK, "ready")
+}
+
+func writeText(w http.ResponseWriter, status int, msg string) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.WriteHeader(status)
+	_, _ = w.Write([]byte(msg + "\n"))
+}
+
+// botIdentity holds the bot's own open_id, needed to tell a mention of the
+// bot from a mention of a person. It is fetched once after start, retrying
+// in the background, so a platform outage at boot does not stop botd.
+type botIdentity struct {
+	mu sync.RWMutex
+	id string
+}
+
+func (b *botIdentity) get() string {
+	b.mu.RLock()
+	defer b.mu.RUnlock()
+	return b.id
+}
+
+func (b *botIdentity) resolve(ctx context.Context, open *ephemeral.Client, log *zap.Logger, stop <-chan struct{}) {
+	delay := time.Second
+	for {
+		cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		id, err := open.BotOpenID(cctx)
+		cancel()
+		if err == nil {
+			b.mu.Lock()
+			b.id = id
+			b.mu.Unlock()
+			log.Info("bot identity resolved", zap.String("bot_open_id", id))
+			return
+		}
+		log.Warn("cannot fetch bot info yet; mentions of the bot are told apart by position until then", zap.Error(err))
+		select {
+		case <-time.After(delay):
+		case <-stop:
+			return
+		case <-ctx.Done():
+			return
+		}
+		delay = min(2*delay, 5*time.Minute)
+	}
+}

@@ -1,0 +1,213 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/url"
+	"os"
+	"reflect"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Secret is a string that never prints: -check-config, the startup log line
+// and error messages show it masked.
+type Secret string
+
+// String masks the secret, keeping only whether it is set.
+func (s Secret) String() string {
+	if s == "" {
+		return ""
+	}
+	return "********"
+}
+
+// MarshalYAML masks the secret when the effective config is printed.
+func (s Secret) MarshalYAML() (any, error) { return s.String(), nil }
+
+// Config is everything botd reads from its config file and environment.
+// Each field's yaml key is the lower-case environment variable without the
+// BOTD_ prefix; the environment wins over the file (contract.md).
+type Config struct {
+	Addr              string        `yaml:"addr"`
+	AppID             string        `yaml:"app_id"`
+	AppSecret         Secret        `yaml:"app_secret"`
+	VerificationToken Secret        `yaml:"verification_token"`
+	EncryptKey        Secret        `yaml:"encrypt_key"`
+	OpenBaseURL       string        `yaml:"open_base_url"`
+	RedisURL          Secret        `yaml:"redis_url"` // may hold a password
+	LogLevel          string        `yaml:"log_level"`
+	LogFormat         string        `yaml:"log_format"`
+	Admins            List          `yaml:"admins"`
+	RateLimits        string        `yaml:"rate_limits"`
+	Timezone          string        `yaml:"timezone"`
+	Locale            string        `yaml:"locale"`
+	ShutdownTimeout   time.Duration `yaml:"shutdown_timeout"`
+}
+
+// List is a comma-separated list in the environment and a YAML sequence (or
+// a comma-separated string) in the file.
+type List []string
+
+// UnmarshalYAML accepts both a sequence and a comma-separated string.
+func (l *List) UnmarshalYAML(n *yaml.Node) error {
+	if n.Kind == yaml.ScalarNode {
+		*l = splitList(n.Value)
+		return nil
+	}
+	var s []string
+	if err := n.Decode(&s); err != nil {
+		return err
+	}
+	*l = s
+	return nil
+}
+
+func splitList(s string) List {
+	var out List
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// Default returns the configuration botd runs with when nothing is set.
+func Default() Config {
+	return Config{
+		Addr:            ":8080",
+		OpenBaseURL:     "feishu",
+		LogLevel:        "info",
+		LogFormat:       "auto",
+		RateLimits:      "documented",
+		Timezone:        "Asia/Shanghai",
+		Locale:          "en_us",
+		ShutdownTimeout: 15 * time.Second,
+	}
+}
+
+// DefaultConfigPath is read when -config is not given and the file exists.
+const DefaultConfigPath = "configs/botd.yaml"
+
+// LoadConfig reads the file at path (if path is empty, DefaultConfigPath when
+// present), then overlays BOTD_* variables from env, then validates.
+func LoadConfig(path string, env func(string) (string, bool)) (Config, error) {
+	cfg := Default()
+	explicit := path != ""
+	if !explicit {
+		path = DefaultConfigPath
+	}
+	data, err := os.ReadFile(path)
+	switch {
+	case err == nil:
+		dec := yaml.NewDecoder(strings.NewReader(string(data)))
+		dec.KnownFields(true) // a misspelt key is an error, not a silent default
+		if err := dec.Decode(&cfg); err != nil && !errors.Is(err, io.EOF) {
+			return cfg, fmt.Errorf("config file %s: %w", path, err)
+		}
+	case explicit || !errors.Is(err, os.ErrNotExist):
+		return cfg, fmt.Errorf("config file: %w", err)
+	}
+	if err := cfg.overlayEnv(env); err != nil {
+		return cfg, err
+	}
+	return cfg, cfg.Validate()
+}
+
+// overlayEnv sets every field whose BOTD_<KEY> variable is present.
+func (c *Config) overlayEnv(env func(string) (string, bool)) error {
+	v := reflect.ValueOf(c).Elem()
+	t := v.Type()
+	for i := 0; i < t.NumField(); i++ {
+		key := t.Field(i).Tag.Get("yaml")
+		val, ok := env("BOTD_" + strings.ToUpper(key))
+		if !ok {
+			continue
+		}
+		f := v.Field(i)
+		switch f.Interface().(type) {
+		case List:
+			f.Set(reflect.ValueOf(splitList(val)))
+		case time.Duration:
+			d, err := time.ParseDuration(val)
+			if err != nil {
+				return fmt.Errorf("BOTD_%s: %w", strings.ToUpper(key), err)
+			}
+			f.SetInt(int64(d))
+		default:
+			f.SetString(strings.TrimSpace(val))
+		}
+	}
+	return nil
+}
+
+// Validate reports every problem at once, so an operator fixes them in one go.
+// The playground fills in generated credentials before it validates.
+func (c Config) Validate() error {
+	var errs []error
+	bad := func(format string, a ...any) { errs = append(errs, fmt.Errorf(format, a...)) }
+
+	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
+		bad("addr %q: want host:port or :port", c.Addr)
+	}
+	if c.AppID == "" {
+		bad("app_id (BOTD_APP_ID) is required")
+	}
+	if c.AppSecret == "" {
+		bad("app_secret (BOTD_APP_SECRET) is required")
+	}
+	if c.VerificationToken == "" {
+		// Every request carries it; without it anyone who finds the URL
+		// could forge events. (The encrypt key is strongly recommended
+		// too: botd warns at start when it is missing.)
+		bad("verification_token (BOTD_VERIFICATION_TOKEN) is required")
+	}
+	switch c.OpenBaseURL {
+	case "feishu", "lark":
+	default:
+		u, err := url.Parse(c.OpenBaseURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			bad("open_base_url %q: want feishu, lark or an http(s) URL", c.OpenBaseURL)
+		}
+	}
+	if s := string(c.RedisURL); s != "" && !strings.HasPrefix(s, "redis://") && !strings.HasPrefix(s, "rediss://") {
+		bad("redis_url: want a redis:// or rediss:// URL")
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		bad("log_level %q: want debug, info, warn or error", c.LogLevel)
+	}
+	switch c.LogFormat {
+	case "auto", "json", "console":
+	default:
+		bad("log_format %q: want auto, json or console", c.LogFormat)
+	}
+	switch c.RateLimits {
+	case "documented", "off":
+	default:
+		bad("rate_limits %q: want documented or off", c.RateLimits)
+	}
+	if _, err := time.LoadLocation(c.Timezone); err != nil {
+		bad("timezone %q: %v", c.Timezone, err)
+	}
+	switch c.Locale {
+	case "en_us", "zh_cn":
+	default:
+		bad("locale %q: want en_us or zh_cn", c.Locale)
+	}
+	for _, id := range c.Admins {
+		if !strings.HasPrefix(id, "ou_") {
+			bad("admins: %q is not an open_id (ou_...)", id)
+		}
+	}
+	if c.ShutdownTimeout <= 0 {
+		bad("shutdown_timeout must be positive")
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,98 @@
+// Command botd is a server for Feishu/Lark group bots: members type /todo or
+// /remind in a group, fill in a form only they can see, and the group gets
+// the finished card.
+//
+// Usage:
+//
+//	botd [-config PATH] [-check-config] [-playground]
+//
+// See README.md for the configuration and configs/botd.example.yaml for
+// every key.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"go.uber.org/zap"
+	"gopkg.in/yaml.v3"
+)
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// run is main without the exit, so tests can call it. Exit codes: 0 ok,
+// 1 runtime failure, 2 bad usage or configuration.
+func run(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("botd", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	configPath := fs.String("config", "", "config file (default "+DefaultConfigPath+" when present)")
+	checkConfig := fs.Bool("check-config", false, "load and validate the config, print it with secrets masked, and exit")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+
+	cfg, err := LoadConfig(*configPath, os.LookupEnv)
+	if *checkConfig {
+		out, _ := yaml.Marshal(cfg) // secrets marshal masked
+		fmt.Fprintf(stdout, "%s", out)
+		if err != nil {
+			fmt.Fprintf(stderr, "config is invalid:\n%v\n", err)
+			return 2
+		}
+		fmt.Fprintln(stdout, "# config is valid")
+		return 0
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "botd: config is invalid:\n%v\n", err)
+		return 2
+	}
+
+	log, err := NewLogger(cfg.LogLevel, cfg.LogFormat, stderr)
+	if err != nil {
+		fmt.Fprintf(stderr, "botd: %v\n", err)
+		return 2
+	}
+	defer func() { _ = log.Sync() }()
+
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	if err := serve(ctx, cfg, log); err != nil {
+		log.Error("botd stopped with an error", zap.Error(err))
+		return 1
+	}
+	return 0
+}
+
+// serve runs botd until ctx is cancelled (SIGINT/SIGTERM), then drains
+// in-flight requests and jobs within cfg.ShutdownTimeout.
+func serve(ctx context.Context, cfg Config, log *zap.Logger) error {
+	app, err := NewApp(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	if err := app.Start(ctx); err != nil {
+		_ = app.Stop(context.Background())
+		return err
+	}
+	var serveErr error
+	select {
+	case <-ctx.Done():
+		log.Info("shutting down: draining in-flight requests", zap.Duration("timeout", cfg.ShutdownTimeout))
+	case serveErr = <-app.Served():
+		log.Error("http server failed", zap.Error(serveErr))
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+	defer cancel()
+	if err := app.Stop(sctx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	log.Info("botd stopped")
+	return serveErr
+}
