@@ -91,7 +91,7 @@ func NewApp(ctx context.Context, cfg Config, log *zap.Logger) (_ *App, err error
 		AppID:             cfg.AppID,
 		VerificationToken: string(cfg.VerificationToken),
 		EncryptKey:        string(cfg.EncryptKey),
-	}, a.engine, store, log, reg)
+	}, a.engine, store, log.Named("webhook"), reg)
 	if err != nil {
 		return nil, err
 	}

@@ -37,7 +37,7 @@ type cardAction struct {
 func (h *Handler) handleCardAction(c *call, env *envelope) (reply, error) {
 	var ev cardEvent
 	if err := json.Unmarshal(env.Event, &ev); err != nil {
-		c.log.Warn("webhook: malformed card.action.trigger; answered with an error toast", zap.Error(err))
+		c.log.Warn("malformed card.action.trigger; answered with an error toast", zap.Error(err))
 		return callbackFailed(false), nil
 	}
 	a := flows.Action{
@@ -66,7 +66,7 @@ func (h *Handler) handleCardAction(c *call, env *envelope) (reply, error) {
 func (h *Handler) handleLegacyAction(c *call, env *envelope, p proof) (reply, error) {
 	var act cardAction
 	if err := json.Unmarshal(env.Action, &act); err != nil {
-		c.log.Warn("webhook: malformed legacy card action; answered {}", zap.Error(err))
+		c.log.Warn("malformed legacy card action; answered {}", zap.Error(err))
 		return callbackFailed(true), nil
 	}
 	a := flows.Action{
@@ -100,7 +100,7 @@ func (h *Handler) runAction(c *call, key string, a flows.Action) (reply, error) 
 	})
 	switch {
 	case err != nil:
-		c.log.Error("webhook: callback failed; answered with an error toast", zap.Error(err))
+		c.log.Error("callback failed; answered with an error toast", zap.Error(err))
 		return callbackFailed(a.Legacy), nil
 	case dup:
 		return reply{outcome: outcomeDuplicate}, nil
@@ -109,7 +109,7 @@ func (h *Handler) runAction(c *call, key string, a flows.Action) (reply, error) 
 	if err != nil {
 		// The action was handled (its claim stays); only the answer is
 		// broken, which is a bug in the flows.
-		c.log.Error("webhook: cannot encode the flows' answer; answered with an error toast", zap.Error(err))
+		c.log.Error("cannot encode the flows' answer; answered with an error toast", zap.Error(err))
 		return callbackFailed(a.Legacy), nil
 	}
 	return reply{outcome: outcomeOK, body: body}, nil

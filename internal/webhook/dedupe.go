@@ -34,7 +34,7 @@ func (h *Handler) once(c *call, keys []string, do func(context.Context) error) (
 			return false, fmt.Errorf("claiming %s: %w", k, err)
 		}
 		if !ok {
-			c.log.Info("webhook: duplicate; nothing done", zap.String("claim", k))
+			c.log.Info("duplicate; nothing done", zap.String("claim", k))
 			h.release(c, taken)
 			return true, nil
 		}
@@ -58,7 +58,7 @@ func (h *Handler) release(c *call, keys []string) {
 	defer cancel()
 	for _, k := range keys {
 		if err := h.claims.Release(ctx, k); err != nil {
-			c.log.Error("webhook: cannot release claim; a redelivery will be taken for a duplicate until it expires",
+			c.log.Error("cannot release claim; a redelivery will be taken for a duplicate until it expires",
 				zap.String("claim", k), zap.Duration("ttl", h.cfg.ClaimTTL), zap.Error(err))
 		}
 	}
@@ -69,7 +69,7 @@ func (h *Handler) release(c *call, keys []string) {
 func (h *Handler) callFlows(ctx context.Context, c *call, do func(context.Context) error) (err error) {
 	defer func() {
 		if p := recover(); p != nil {
-			c.log.Error("webhook: flows panicked", zap.Any("panic", p), zap.ByteString("stack", debug.Stack()))
+			c.log.Error("flows panicked", zap.Any("panic", p), zap.ByteString("stack", debug.Stack()))
 			err = fmt.Errorf("flows panicked: %v", p)
 		}
 	}()

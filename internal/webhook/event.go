@@ -30,7 +30,7 @@ func (h *Handler) handleMessage(c *call, env *envelope) (reply, error) {
 	m, skip := toMessage(env.Header, &ev)
 	c.with(zap.String("chat_id", m.ChatID), zap.String("message_id", m.MessageID), zap.String("open_id", m.SenderID))
 	if skip != "" {
-		c.log.Debug("webhook: message ignored", zap.String("why", skip), zap.String("message_type", m.MessageType))
+		c.log.Debug("message ignored", zap.String("why", skip), zap.String("message_type", m.MessageType))
 		return reply{outcome: outcomeIgnored}, nil
 	}
 	dup, err := h.once(c, []string{eventKey(m.EventID), messageKey(m.MessageID)}, func(ctx context.Context) error {

@@ -177,7 +177,7 @@ func TestSameMessageUnderNewEventID(t *testing.T) {
 	if held := hs.claims.held(); !slices.Equal(held, []string{"event:ev_1", "message:om_1"}) {
 		t.Errorf("claims = %v: the duplicate left a claim behind", held)
 	}
-	if n := hs.logs.FilterMessage("webhook: duplicate; nothing done").Len(); n != 2 {
+	if n := hs.logs.FilterMessage("duplicate; nothing done").Len(); n != 2 {
 		t.Errorf("logged %d duplicates, want 2", n)
 	}
 }

@@ -73,9 +73,9 @@ func refuse(w http.ResponseWriter, c *call, err error) string {
 		fields = append(fields, zap.NamedError("cause", ref.err))
 	}
 	if ref.status >= http.StatusInternalServerError {
-		c.log.Error("webhook: request failed", fields...)
+		c.log.Error("request failed", fields...)
 	} else {
-		c.log.Info("webhook: request refused", fields...)
+		c.log.Info("request refused", fields...)
 	}
 	if ref.status == http.StatusMethodNotAllowed {
 		w.Header().Set("Allow", http.MethodPost)
@@ -89,12 +89,12 @@ func accept(w http.ResponseWriter, c *call, rep reply) {
 	body := []byte(emptyObject)
 	if rep.body != nil {
 		if b, err := json.Marshal(rep.body); err != nil {
-			c.log.Error("webhook: cannot encode answer; answered {}", zap.Error(err))
+			c.log.Error("cannot encode answer; answered {}", zap.Error(err))
 		} else {
 			body = b
 		}
 	}
-	c.log.Debug("webhook: answered", zap.String("outcome", rep.outcome))
+	c.log.Debug("answered", zap.String("outcome", rep.outcome))
 	writeJSON(w, http.StatusOK, body)
 }
 
@@ -106,7 +106,7 @@ func (h *Handler) handleSafely(w http.ResponseWriter, c *call) (rep reply, err e
 			if p == http.ErrAbortHandler {
 				panic(p)
 			}
-			c.log.Error("webhook: panic", zap.Any("panic", p), zap.ByteString("stack", debug.Stack()))
+			c.log.Error("panic", zap.Any("panic", p), zap.ByteString("stack", debug.Stack()))
 			rep, err = reply{}, unavailable("panic", fmt.Errorf("%v", p))
 		}
 	}()
@@ -148,7 +148,7 @@ func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, erro
 func (h *Handler) dispatch(c *call, env *envelope, p proof) (reply, error) {
 	switch env.kind() {
 	case kindChallenge:
-		c.log.Info("webhook: url_verification answered")
+		c.log.Info("url_verification answered")
 		return reply{outcome: outcomeChallenge, body: challengeAnswer{Challenge: env.Challenge}}, nil
 
 	case kindV2:
@@ -164,19 +164,19 @@ func (h *Handler) dispatch(c *call, env *envelope, p proof) (reply, error) {
 		case eventCardAction:
 			return h.handleCardAction(c, env)
 		}
-		c.log.Debug("webhook: event type not handled here; ignored")
+		c.log.Debug("event type not handled here; ignored")
 		return reply{outcome: outcomeIgnored}, nil
 
 	case kindV1:
 		// botd subscribes to no v1 event; answering 200 stops redelivery.
-		c.log.Info("webhook: v1 event ignored", zap.String("uuid", truncate(env.UUID, 64)))
+		c.log.Info("v1 event ignored", zap.String("uuid", truncate(env.UUID, 64)))
 		return reply{outcome: outcomeIgnored}, nil
 
 	case kindLegacy:
 		return h.handleLegacyAction(c, env, p)
 
 	default:
-		c.log.Info("webhook: authentic request of an unknown kind; ignored")
+		c.log.Info("authentic request of an unknown kind; ignored")
 		return reply{outcome: outcomeIgnored}, nil
 	}
 }

@@ -49,13 +49,13 @@ func parseTimestamp(s string) (time.Time, bool) {
 func (h *Handler) checkFresh(c *call, ts string) error {
 	t, ok := parseTimestamp(ts)
 	if !ok {
-		c.log.Warn("webhook: unparseable X-Lark-Request-Timestamp; accepted because the signature holds",
+		c.log.Warn("unparseable X-Lark-Request-Timestamp; accepted because the signature holds",
 			zap.String("timestamp", truncate(ts, 64)))
 		return nil
 	}
 	skew := h.cfg.Now().Sub(t)
 	if skew > h.cfg.TimestampWindow || skew < -h.cfg.TimestampWindow {
-		c.log.Info("webhook: timestamp outside the window",
+		c.log.Info("timestamp outside the window",
 			zap.Duration("skew", skew), zap.Duration("window", h.cfg.TimestampWindow))
 		return unauthorized("timestamp outside the allowed window")
 	}

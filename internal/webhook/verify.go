@@ -110,7 +110,7 @@ func (h *Handler) authorize(c *call, p proof, encrypted bool, env *envelope) err
 			return unauthorized("plaintext body while an encrypt key is configured")
 		}
 		if keyed && p.scheme == unsigned {
-			c.log.Warn("webhook: url_verification without signature headers; accepted on its verification token",
+			c.log.Warn("url_verification without signature headers; accepted on its verification token",
 				zap.Bool("encrypted", encrypted))
 		}
 		return nil
