@@ -83,6 +83,7 @@ func NewApp(ctx context.Context, cfg Config, log *zap.Logger) (_ *App, err error
 		BotOpenID:       a.botID.get,
 		DefaultLocale:   cfg.Locale,
 		DefaultTimezone: loc,
+		Outbox:          store,
 	})
 
 	reg := prometheus.NewRegistry()

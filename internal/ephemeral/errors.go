@@ -116,6 +116,13 @@ func (e *APIError) Error() string {
 // Unwrap returns the network or decoding error behind e, if any.
 func (e *APIError) Unwrap() error { return e.Err }
 
+// NotApplied reports whether the platform certainly did not apply the call:
+// it answered, and refused (HTTP 4xx, or a non-zero code on a 2xx). After a
+// network error, a timeout or a 5xx the call may have gone through.
+func (e *APIError) NotApplied() bool {
+	return !e.network && e.HTTPStatus > 0 && e.HTTPStatus < 500
+}
+
 // RetryDelay is how long the platform asked us to wait (RetryAfter); the job
 // queue reads it through this method so it need not import this package.
 func (e *APIError) RetryDelay() time.Duration { return e.RetryAfter }

@@ -43,9 +43,13 @@
 // ("Already submitted") and re-enqueues the job of that state, which recovers
 // an enqueue that failed after a state change; the job itself is idempotent.
 //
-// The one step the platform cannot make idempotent is the ephemeral send
-// (it takes no uuid): if recording the message id fails after a send, the
-// retry sends a second form. Both carry the same interaction id, so either
-// works, and a send_form that finds another run's form already recorded
-// deletes its own.
+// Every call to the Open API goes through the Outbox: it is marked started
+// before the call and done, with its result, right after. A run that follows
+// a crash reuses a done result instead of calling again (a form sent but not
+// yet recorded is not sent twice). The one step the platform cannot make
+// idempotent is the ephemeral send (it takes no uuid): when a run died while
+// the call was in flight, nobody can know whether the form arrived, so the
+// next run sends it again and the outbox flags the case as ambiguous. Both
+// forms carry the same interaction id, so either works, and a send_form that
+// finds another run's form already recorded deletes its own.
 package flows

@@ -32,6 +32,9 @@ type Deps struct {
 	DefaultTimezone *time.Location
 	// NewID returns a fresh interaction id. Default: NewID.
 	NewID func() string
+	// Outbox records side effects so a run after a crash does not repeat
+	// them. Default: none (every effect looks new), for tests.
+	Outbox Outbox
 }
 
 // Engine runs the flows: it turns commands into interactions, runs their jobs
@@ -68,6 +71,9 @@ func New(deps Deps) *Engine {
 	}
 	if deps.NewID == nil {
 		deps.NewID = NewID
+	}
+	if deps.Outbox == nil {
+		deps.Outbox = nopOutbox{}
 	}
 	return &Engine{deps: deps, log: deps.Logger.Named("flows"), flows: map[string]Flow{}}
 }

@@ -52,7 +52,9 @@ func (e *Engine) sendForm(ctx context.Context, it *Interaction, flow Flow, log *
 		log.Debug("form not sent: already sent", zap.String("message_id", it.EphemeralMessageID))
 		return nil
 	}
-	msgID, err := e.deps.Sender.SendEphemeral(ctx, it.ChatID, it.UserID, flow.Form(it, nil))
+	msgID, err := e.effect(ctx, it, effectSendForm, log, func() (string, error) {
+		return e.deps.Sender.SendEphemeral(ctx, it.ChatID, it.UserID, flow.Form(it, nil))
+	})
 	if err != nil {
 		return fmt.Errorf("send form: %w", err)
 	}
@@ -71,12 +73,12 @@ func (e *Engine) sendForm(ctx context.Context, it *Interaction, flow Flow, log *
 	case it.EphemeralMessageID != msgID:
 		// Another run of this job sent and recorded its form first.
 		log.Warn("form sent twice; deleting the second", zap.String("message_id", msgID))
-		return e.deleteForm(ctx, msgID)
+		return e.deleteForm(ctx, it, log, msgID)
 	case it.Status == StatusCancelled || it.Status == StatusDone:
 		// The user answered before the id was recorded, so the job that
 		// removes the form ran without knowing it.
 		log.Info("form answered before it was recorded; deleting it", zap.String("message_id", msgID))
-		return e.deleteForm(ctx, msgID)
+		return e.deleteForm(ctx, it, log, msgID)
 	}
 	log.Info("form sent", zap.String("message_id", msgID))
 	return nil
@@ -97,7 +99,9 @@ func (e *Engine) finish(ctx context.Context, it *Interaction, flow Flow, log *za
 	if it.FinalMessageID == "" {
 		// The uuid makes the platform drop a second post within the hour, for
 		// a crash between the post and recording its id.
-		msgID, err := e.deps.Sender.PostCard(ctx, it.ChatID, sub.Final(it), it.ID+"-final")
+		msgID, err := e.effect(ctx, it, effectPostFinal, log, func() (string, error) {
+			return e.deps.Sender.PostCard(ctx, it.ChatID, sub.Final(it), it.ID+"-final")
+		})
 		if err != nil {
 			return fmt.Errorf("post final card: %w", err)
 		}
@@ -115,7 +119,7 @@ func (e *Engine) finish(ctx context.Context, it *Interaction, flow Flow, log *za
 	}
 	deleted := it.EphemeralMessageID
 	if deleted != "" {
-		if err := e.deleteForm(ctx, deleted); err != nil {
+		if err := e.deleteForm(ctx, it, log, deleted); err != nil {
 			return err
 		}
 	}
@@ -131,7 +135,7 @@ func (e *Engine) finish(ctx context.Context, it *Interaction, flow Flow, log *za
 	}
 	if late := it.EphemeralMessageID; late != "" && late != deleted {
 		// send_form recorded the form after this run read the interaction.
-		if err := e.deleteForm(ctx, late); err != nil {
+		if err := e.deleteForm(ctx, it, log, late); err != nil {
 			return err
 		}
 	}
@@ -150,15 +154,21 @@ func (e *Engine) deleteCancelled(ctx context.Context, it *Interaction, log *zap.
 		log.Debug("cancel: no form to delete")
 		return nil
 	}
-	if err := e.deleteForm(ctx, it.EphemeralMessageID); err != nil {
+	if err := e.deleteForm(ctx, it, log, it.EphemeralMessageID); err != nil {
 		return err
 	}
 	log.Info("form deleted")
 	return nil
 }
 
-func (e *Engine) deleteForm(ctx context.Context, messageID string) error {
-	if err := e.deps.Sender.DeleteEphemeral(ctx, messageID); err != nil {
+// deleteForm deletes one of the interaction's forms. A repeated delete is harmless (the
+// platform answers "already deleted", which the Sender takes for success);
+// the outbox spares the call.
+func (e *Engine) deleteForm(ctx context.Context, it *Interaction, log *zap.Logger, messageID string) error {
+	_, err := e.effect(ctx, it, effectDelete(messageID), log, func() (string, error) {
+		return messageID, e.deps.Sender.DeleteEphemeral(ctx, messageID)
+	})
+	if err != nil {
 		return fmt.Errorf("delete form %s: %w", messageID, err)
 	}
 	return nil

@@ -145,3 +145,47 @@ func TestTokenCache(t *testing.T) {
 		t.Fatalf("after delete: %q", v)
 	}
 }
+
+func TestOutbox(t *testing.T) {
+	ctx := context.Background()
+	rdb := statetest.Redis(t)
+	s := state.New(rdb, time.Hour, nil)
+
+	// First run: nothing known; it completes.
+	e, err := s.Begin(ctx, "itx_o", "send_form")
+	if err != nil || e.State != flows.OutboxNone {
+		t.Fatalf("first begin: %+v %v", e, err)
+	}
+	if err := s.Complete(ctx, "itx_o", "send_form", "om_1"); err != nil {
+		t.Fatal(err)
+	}
+	e, _ = s.Begin(ctx, "itx_o", "send_form")
+	if e.State != flows.OutboxDone || e.Result != "om_1" {
+		t.Fatalf("after complete: %+v", e)
+	}
+
+	// A run that started and vanished (crash) is reported as started and
+	// flagged ambiguous; an aborted one is not.
+	if e, _ = s.Begin(ctx, "itx_o", "post_final"); e.State != flows.OutboxNone {
+		t.Fatalf("post begin: %+v", e)
+	}
+	if e, _ = s.Begin(ctx, "itx_o", "post_final"); e.State != flows.OutboxStarted {
+		t.Fatalf("restarted effect: %+v, want started", e)
+	}
+	if _, err := s.Begin(ctx, "itx_o", "delete:om_1"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Abort(ctx, "itx_o", "delete:om_1"); err != nil {
+		t.Fatal(err)
+	}
+	if e, _ = s.Begin(ctx, "itx_o", "delete:om_1"); e.State != flows.OutboxNone {
+		t.Fatalf("after abort: %+v, want none", e)
+	}
+	amb, err := rdb.ZRange(ctx, state.AmbiguousKey, 0, -1).Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(amb) != 1 || amb[0] != "post_final:itx_o" {
+		t.Fatalf("ambiguous = %v, want [post_final:itx_o]", amb)
+	}
+}

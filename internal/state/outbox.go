@@ -1,0 +1,69 @@
+package state
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/botd/botd/internal/flows"
+)
+
+var _ flows.Outbox = (*Store)(nil)
+
+// beginCmd marks an effect started unless it is done, and flags a restart of
+// an effect that was started and never completed.
+//
+// KEYS[1] outbox hash  KEYS[2] ambiguous zset
+// ARGV[1] effect  ARGV[2] now (ms)  ARGV[3] TTL (ms)  ARGV[4] ambiguous member
+// Returns the previous value of the field, or false.
+var beginCmd = redis.NewScript(`
+local prev = redis.call("HGET", KEYS[1], ARGV[1])
+if prev and string.sub(prev, 1, 5) == "done:" then return prev end
+if prev then
+  redis.call("ZADD", KEYS[2], ARGV[2], ARGV[4])
+  redis.call("ZREMRANGEBYSCORE", KEYS[2], "-inf", tonumber(ARGV[2]) - tonumber(ARGV[3]))
+end
+redis.call("HSET", KEYS[1], ARGV[1], "started:" .. ARGV[2])
+redis.call("PEXPIRE", KEYS[1], ARGV[3])
+return prev`)
+
+// Begin implements flows.Outbox.
+func (s *Store) Begin(ctx context.Context, interactionID, effect string) (flows.OutboxEntry, error) {
+	now := s.now().UnixMilli()
+	prev, err := beginCmd.Run(ctx, s.rdb, []string{outboxKey(interactionID), AmbiguousKey},
+		effect, now, s.ttl.Milliseconds(), effect+":"+interactionID).Text()
+	switch {
+	case err == redis.Nil:
+		return flows.OutboxEntry{}, nil
+	case err != nil:
+		return flows.OutboxEntry{}, fmt.Errorf("state: outbox begin %s %s: %w", effect, interactionID, err)
+	}
+	if result, ok := strings.CutPrefix(prev, "done:"); ok {
+		return flows.OutboxEntry{State: flows.OutboxDone, Result: result}, nil
+	}
+	return flows.OutboxEntry{State: flows.OutboxStarted}, nil
+}
+
+// Complete implements flows.Outbox.
+func (s *Store) Complete(ctx context.Context, interactionID, effect, result string) error {
+	key := outboxKey(interactionID)
+	_, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		p.HSet(ctx, key, effect, "done:"+result)
+		p.PExpire(ctx, key, s.ttl)
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("state: outbox complete %s %s: %w", effect, interactionID, err)
+	}
+	return nil
+}
+
+// Abort implements flows.Outbox.
+func (s *Store) Abort(ctx context.Context, interactionID, effect string) error {
+	if err := s.rdb.HDel(ctx, outboxKey(interactionID), effect).Err(); err != nil {
+		return fmt.Errorf("state: outbox abort %s %s: %w", effect, interactionID, err)
+	}
+	return nil
+}
