@@ -41,7 +41,7 @@ type Config struct {
 	// ShutdownTimeout is how long Shutdown waits for running jobs [10s];
 	// jobs still running then are retried later, by this or another replica.
 	ShutdownTimeout time.Duration
-	// Queue is the asynq queue name ["botd:interactive"].
+	// Queue names the queues: Queue+":interactive" and Queue+":bulk" ["botd"].
 	Queue string
 }
 
@@ -62,18 +62,36 @@ func (c Config) withDefaults() Config {
 		c.ShutdownTimeout = 10 * time.Second
 	}
 	if c.Queue == "" {
-		c.Queue = "botd:interactive"
+		c.Queue = "botd"
 	}
 	return c
 }
 
-// maxRetry per kind: a form that appears many minutes after the command is
-// more confusing than helpful, but a submitted todo must reach the group.
-var maxRetry = map[flows.JobKind]int{
-	flows.JobSendForm: 8,  // about 50 s of retries (see retryDelay)
-	flows.JobFinish:   25, // over an hour: nothing the user submitted is dropped
-	flows.JobCancel:   10, // a few minutes
+// spec says how each kind of job runs.
+type spec struct {
+	// maxRetry: a form that appears many minutes after the command is more
+	// confusing than helpful, but a submitted todo must reach the group.
+	maxRetry int
+	priority flows.Priority
 }
+
+var specs = map[flows.JobKind]spec{
+	flows.JobSendForm: {maxRetry: 8, priority: flows.PriorityInteractive},  // about 50 s of retries (see retryDelay)
+	flows.JobFinish:   {maxRetry: 25, priority: flows.PriorityInteractive}, // over an hour: nothing submitted is dropped
+	flows.JobCancel:   {maxRetry: 10, priority: flows.PriorityInteractive}, // a few minutes
+}
+
+func specOf(kind flows.JobKind) spec {
+	if s, ok := specs[kind]; ok {
+		return s
+	}
+	return spec{maxRetry: 10, priority: flows.PriorityInteractive}
+}
+
+// queueName maps a priority to its asynq queue. Workers drain the
+// interactive queue first (strict priority), so a member waiting for a form
+// never queues behind a reminder storm.
+func (c Config) queueName(p flows.Priority) string { return c.Queue + ":" + p.String() }
 
 const taskPrefix = "botd:"
 
@@ -98,15 +116,25 @@ func New(rdb redis.UniversalClient, cfg Config, log *zap.Logger) *Queue {
 	log = log.Named("jobs")
 	q := &Queue{cfg: cfg, client: asynq.NewClientFromRedisClient(rdb), log: log}
 	q.server = asynq.NewServerFromRedisClient(rdb, asynq.Config{
-		Concurrency:              cfg.Concurrency,
-		Queues:                   map[string]int{cfg.Queue: 1},
+		Concurrency: cfg.Concurrency,
+		Queues: map[string]int{
+			cfg.queueName(flows.PriorityInteractive): 10,
+			cfg.queueName(flows.PriorityBulk):        1,
+		},
+		StrictPriority:           true,
 		TaskCheckInterval:        cfg.PollInterval,
 		DelayedTaskCheckInterval: cfg.RetryPollInterval,
 		ShutdownTimeout:          cfg.ShutdownTimeout,
 		RetryDelayFunc:           retryDelay,
+		IsFailure:                isFailure,
 		Logger:                   log.WithOptions(zap.AddCallerSkip(1)).Sugar(),
 		LogLevel:                 asynq.WarnLevel,
 		ErrorHandler: asynq.ErrorHandlerFunc(func(ctx context.Context, t *asynq.Task, err error) {
+			if !isFailure(err) {
+				log.Debug("job deferred by the rate limiter", zap.String("job", t.Type()),
+					zap.ByteString("payload", t.Payload()), zap.Error(err))
+				return
+			}
 			retried, _ := asynq.GetRetryCount(ctx)
 			max, _ := asynq.GetMaxRetry(ctx)
 			log.Warn("job failed", zap.String("job", t.Type()), zap.ByteString("payload", t.Payload()),
@@ -124,14 +152,11 @@ func (q *Queue) Enqueue(ctx context.Context, kind flows.JobKind, interactionID s
 	if err != nil {
 		return fmt.Errorf("jobs: enqueue %s %s: %w", kind, interactionID, err)
 	}
-	n, ok := maxRetry[kind]
-	if !ok {
-		n = 10
-	}
+	sp := specOf(kind)
 	task := asynq.NewTask(taskPrefix+string(kind), body,
 		asynq.TaskID(string(kind)+":"+interactionID),
-		asynq.Queue(q.cfg.Queue),
-		asynq.MaxRetry(n),
+		asynq.Queue(q.cfg.queueName(sp.priority)),
+		asynq.MaxRetry(sp.maxRetry),
 		asynq.Timeout(q.cfg.JobTimeout))
 	_, err = q.client.EnqueueContext(ctx, task)
 	if errors.Is(err, asynq.ErrTaskIDConflict) {
@@ -163,7 +188,7 @@ func (q *Queue) run(ctx context.Context, r Runner, kind flows.JobKind, t *asynq.
 	if err := json.Unmarshal(t.Payload(), &p); err != nil || p.InteractionID == "" {
 		return fmt.Errorf("jobs: bad payload for %s: %v: %w", kind, err, asynq.SkipRetry)
 	}
-	err := r.RunJob(ctx, kind, p.InteractionID)
+	err := r.RunJob(flows.WithPriority(ctx, specOf(kind).priority), kind, p.InteractionID)
 	switch {
 	case err == nil:
 		return nil
@@ -197,8 +222,18 @@ func Retryable(err error) bool {
 	return true
 }
 
-// retryDelay backs off exponentially from 200 ms to 5 min, and honours a
-// rate-limit reset the platform sent (x-ogw-ratelimit-reset).
+// isFailure tells asynq which errors count against a job's retries. A job
+// the rate limiter deferred (its turn is more than a moment away) did not
+// fail: it is rescheduled for its turn without using up a retry, and without
+// holding a worker while it waits.
+func isFailure(err error) bool {
+	var p interface{ Paced() bool }
+	return !errors.As(err, &p) || !p.Paced()
+}
+
+// retryDelay backs off exponentially from 200 ms to 5 min, and honours the
+// delay an error asks for: a rate-limit reset the platform sent
+// (x-ogw-ratelimit-reset), or the turn the rate limiter gave.
 func retryDelay(n int, err error, _ *asynq.Task) time.Duration {
 	var ra interface{ RetryDelay() time.Duration }
 	if errors.As(err, &ra) {

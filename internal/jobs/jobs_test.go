@@ -124,3 +124,57 @@ func TestRetryable(t *testing.T) {
 		t.Error("an error that says it is permanent should not be retried")
 	}
 }
+
+type deferred struct{ after time.Duration }
+
+func (d deferred) Error() string             { return "paced" }
+func (d deferred) Paced() bool               { return true }
+func (d deferred) Retryable() bool           { return true }
+func (d deferred) RetryDelay() time.Duration { return d.after }
+
+// A job the rate limiter defers runs again at its turn without using up a
+// retry: with MaxRetry 8, twenty deferrals still end in success.
+func TestDeferredJobsDoNotUseRetries(t *testing.T) {
+	q := jobs.New(statetest.Redis(t), jobs.Config{RetryPollInterval: 20 * time.Millisecond}, zaptest.NewLogger(t))
+	r := newRecorder()
+	key := "send_form:itx_paced"
+	r.failures[key], r.failLeft[key] = deferred{after: 10 * time.Millisecond}, 20
+	if err := q.Start(r); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(q.Shutdown)
+	if err := q.Enqueue(context.Background(), flows.JobSendForm, "itx_paced"); err != nil {
+		t.Fatal(err)
+	}
+	wait(t, r, key, 21)
+}
+
+// Jobs run with the priority of their kind on the context.
+func TestJobsCarryPriority(t *testing.T) {
+	q := jobs.New(statetest.Redis(t), jobs.Config{}, zaptest.NewLogger(t))
+	got := make(chan flows.Priority, 1)
+	if err := q.Start(runnerFunc(func(ctx context.Context, _ flows.JobKind, _ string) error {
+		got <- flows.PriorityFrom(ctx)
+		return nil
+	})); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(q.Shutdown)
+	if err := q.Enqueue(context.Background(), flows.JobFinish, "itx_prio"); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case p := <-got:
+		if p != flows.PriorityInteractive {
+			t.Fatalf("priority %v, want interactive", p)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("job did not run")
+	}
+}
+
+type runnerFunc func(ctx context.Context, kind flows.JobKind, id string) error
+
+func (f runnerFunc) RunJob(ctx context.Context, kind flows.JobKind, id string) error {
+	return f(ctx, kind, id)
+}
