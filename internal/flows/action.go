@@ -158,6 +158,8 @@ func (e *Engine) settled(ctx context.Context, it *Interaction, flow Flow, log *z
 		ans = answer(ToastInfo, it.Locale, msgAlreadySubmitted)
 	case StatusCancelled:
 		job, ans = JobCancel, answer(ToastInfo, it.Locale, cancelMsg(flow))
+	case StatusFailed:
+		ans = answer(ToastError, it.Locale, msgFailed)
 	default:
 		ans = answer(ToastError, it.Locale, msgFormExpired)
 	}

@@ -10,6 +10,7 @@ import (
 //
 //	pending -> submitted -> done
 //	pending -> cancelled
+//	pending | submitted -> failed   (the platform refused for good; the member is told)
 //
 // and every transition is a compare-and-set on Interaction.Version, so a
 // double-clicked Submit or a redelivered callback changes nothing the second time.
@@ -20,6 +21,7 @@ const (
 	StatusSubmitted Status = "submitted" // user submitted valid values; final card being posted
 	StatusDone      Status = "done"      // final card posted and ephemeral form deleted
 	StatusCancelled Status = "cancelled" // user cancelled; form deleted, nothing posted
+	StatusFailed    Status = "failed"    // a job gave up: the form could not be shown or the card not posted
 )
 
 // Interaction is one member's private exchange with the bot: from the command

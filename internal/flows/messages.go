@@ -45,7 +45,10 @@ var (
 	msgCancelled        = Msg{"Cancelled", "已取消"}
 	msgClosed           = Msg{"Closed", "已关闭"}
 	msgUnknownAction    = Msg{"This button no longer works", "此按钮已失效"}
-	msgErrorSep         = Msg{"; ", "；"}
+	msgFailed           = Msg{"This form could not be completed", "此表单未能完成"}
+	msgPostFailed       = Msg{"Sorry: your /%s could not be posted to the group, because the platform refused it. Nothing was posted; please try again.",
+		"抱歉：你的 /%s 未能发送到群里（平台拒绝了该请求），未发送任何内容，请重试。"}
+	msgErrorSep = Msg{"; ", "；"}
 
 	// Buttons.
 	msgCancel = Msg{"Cancel", "取消"}

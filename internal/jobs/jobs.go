@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/hibiken/asynq"
@@ -22,6 +23,9 @@ import (
 // Runner does the work of one job; *flows.Engine is one.
 type Runner interface {
 	RunJob(ctx context.Context, kind flows.JobKind, interactionID string) error
+	// AbandonJob is told when a job will not run again: it failed
+	// permanently or ran out of retries.
+	AbandonJob(ctx context.Context, kind flows.JobKind, interactionID string, cause error)
 }
 
 // Config tunes the queue. Zero values take the defaults in brackets.
@@ -102,6 +106,7 @@ type payload struct {
 // Queue enqueues jobs (it implements flows.Jobs) and, once started, runs
 // them. Enqueue works on any replica; Start makes this replica a worker.
 type Queue struct {
+	runner Runner // set by Start
 	cfg    Config
 	client *asynq.Client
 	server *asynq.Server
@@ -139,6 +144,9 @@ func New(rdb redis.UniversalClient, cfg Config, log *zap.Logger) *Queue {
 			max, _ := asynq.GetMaxRetry(ctx)
 			log.Warn("job failed", zap.String("job", t.Type()), zap.ByteString("payload", t.Payload()),
 				zap.Int("attempt", retried+1), zap.Int("max_retry", max), zap.Error(err))
+			if errors.Is(err, asynq.SkipRetry) || retried >= max {
+				q.abandon(ctx, t, err)
+			}
 		}),
 	})
 	return q
@@ -170,6 +178,7 @@ func (q *Queue) Enqueue(ctx context.Context, kind flows.JobKind, interactionID s
 
 // Start runs jobs with r until Shutdown.
 func (q *Queue) Start(r Runner) error {
+	q.runner = r
 	mux := asynq.NewServeMux()
 	for _, kind := range []flows.JobKind{flows.JobSendForm, flows.JobFinish, flows.JobCancel} {
 		kind := kind
@@ -202,6 +211,20 @@ func (q *Queue) run(ctx context.Context, r Runner, kind flows.JobKind, t *asynq.
 	default:
 		return err
 	}
+}
+
+// abandon tells the runner that t will not run again (asynq archives it).
+func (q *Queue) abandon(ctx context.Context, t *asynq.Task, cause error) {
+	var p payload
+	if json.Unmarshal(t.Payload(), &p) != nil || p.InteractionID == "" {
+		return
+	}
+	kind := flows.JobKind(strings.TrimPrefix(t.Type(), taskPrefix))
+	// The job's own deadline may be what failed it: give the runner time of
+	// its own to record the failure and tell the member.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), q.cfg.JobTimeout)
+	defer cancel()
+	q.runner.AbandonJob(ctx, kind, p.InteractionID, cause)
 }
 
 // Shutdown stops taking jobs and waits up to Config.ShutdownTimeout for

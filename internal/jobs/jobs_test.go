@@ -26,10 +26,12 @@ type recorder struct {
 	failures map[string]error
 	failLeft map[string]int
 	done     chan string
+	gaveUp   map[string]int
 }
 
 func newRecorder() *recorder {
-	return &recorder{runs: map[string]int{}, failures: map[string]error{}, failLeft: map[string]int{}, done: make(chan string, 100)}
+	return &recorder{runs: map[string]int{}, failures: map[string]error{}, failLeft: map[string]int{},
+		done: make(chan string, 100), gaveUp: map[string]int{}}
 }
 
 func (r *recorder) RunJob(_ context.Context, kind flows.JobKind, id string) error {
@@ -44,6 +46,18 @@ func (r *recorder) RunJob(_ context.Context, kind flows.JobKind, id string) erro
 	r.mu.Unlock()
 	r.done <- key
 	return err
+}
+
+func (r *recorder) AbandonJob(_ context.Context, kind flows.JobKind, id string, _ error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.gaveUp[string(kind)+":"+id]++
+}
+
+func (r *recorder) abandoned(key string) int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.gaveUp[key]
 }
 
 func (r *recorder) count(key string) int {
@@ -91,6 +105,12 @@ func TestRunsRetriesAndGivesUp(t *testing.T) {
 	}
 	if n := r.count("finish:itx_ok"); n != 1 {
 		t.Errorf("successful job ran %d times, want 1", n)
+	}
+	if n := r.abandoned("finish:itx_perm"); n != 1 {
+		t.Errorf("permanent failure abandoned %d times, want 1", n)
+	}
+	if n := r.abandoned("finish:itx_retry") + r.abandoned("finish:itx_ok"); n != 0 {
+		t.Errorf("%d jobs that succeeded were abandoned", n)
 	}
 }
 
@@ -178,3 +198,5 @@ type runnerFunc func(ctx context.Context, kind flows.JobKind, id string) error
 func (f runnerFunc) RunJob(ctx context.Context, kind flows.JobKind, id string) error {
 	return f(ctx, kind, id)
 }
+
+func (runnerFunc) AbandonJob(context.Context, flows.JobKind, string, error) {}
