@@ -53,6 +53,9 @@ func NewApp(ctx context.Context, cfg Config, log *zap.Logger) (_ *App, err error
 		}
 	}()
 
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+
 	a.redis, err = state.Connect(ctx, string(cfg.RedisURL), log.Named("state"))
 	if err != nil {
 		return nil, err
@@ -74,7 +77,7 @@ func NewApp(ctx context.Context, cfg Config, log *zap.Logger) (_ *App, err error
 		return nil, fmt.Errorf("timezone: %w", err)
 	}
 	store := state.New(a.redis.Client, 0, nil)
-	a.queue = jobs.New(a.redis.Client, jobs.Config{}, log)
+	a.queue = jobs.New(a.redis.Client, jobs.Config{Metrics: reg}, log)
 	a.engine = flows.NewDefault(flows.Deps{
 		Store:           store,
 		Sender:          a.open,
@@ -86,8 +89,6 @@ func NewApp(ctx context.Context, cfg Config, log *zap.Logger) (_ *App, err error
 		Outbox:          store,
 	})
 
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	hooks, err := webhook.New(webhook.Config{
 		AppID:             cfg.AppID,
 		VerificationToken: string(cfg.VerificationToken),

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/hibiken/asynq"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
 	"go.uber.org/zap"
 
@@ -47,6 +48,8 @@ type Config struct {
 	ShutdownTimeout time.Duration
 	// Queue names the queues: Queue+":interactive" and Queue+":bulk" ["botd"].
 	Queue string
+	// Metrics registers the job metrics; nil registers none.
+	Metrics prometheus.Registerer
 }
 
 func (c Config) withDefaults() Config {
@@ -106,11 +109,12 @@ type payload struct {
 // Queue enqueues jobs (it implements flows.Jobs) and, once started, runs
 // them. Enqueue works on any replica; Start makes this replica a worker.
 type Queue struct {
-	runner Runner // set by Start
-	cfg    Config
-	client *asynq.Client
-	server *asynq.Server
-	log    *zap.Logger
+	runner  Runner // set by Start
+	metrics *metrics
+	cfg     Config
+	client  *asynq.Client
+	server  *asynq.Server
+	log     *zap.Logger
 }
 
 var _ flows.Jobs = (*Queue)(nil)
@@ -119,7 +123,7 @@ var _ flows.Jobs = (*Queue)(nil)
 func New(rdb redis.UniversalClient, cfg Config, log *zap.Logger) *Queue {
 	cfg = cfg.withDefaults()
 	log = log.Named("jobs")
-	q := &Queue{cfg: cfg, client: asynq.NewClientFromRedisClient(rdb), log: log}
+	q := &Queue{cfg: cfg, client: asynq.NewClientFromRedisClient(rdb), log: log, metrics: newMetrics(cfg.Metrics)}
 	q.server = asynq.NewServerFromRedisClient(rdb, asynq.Config{
 		Concurrency: cfg.Concurrency,
 		Queues: map[string]int{
@@ -197,16 +201,25 @@ func (q *Queue) run(ctx context.Context, r Runner, kind flows.JobKind, t *asynq.
 	if err := json.Unmarshal(t.Payload(), &p); err != nil || p.InteractionID == "" {
 		return fmt.Errorf("jobs: bad payload for %s: %v: %w", kind, err, asynq.SkipRetry)
 	}
+	start := time.Now()
 	err := r.RunJob(flows.WithPriority(ctx, specOf(kind).priority), kind, p.InteractionID)
+	outcome := outcomeRetry
+	defer func() { q.metrics.observe(string(kind), outcome, time.Since(start)) }()
 	switch {
 	case err == nil:
+		outcome = outcomeOK
 		return nil
 	case errors.Is(err, flows.ErrNotFound):
 		// The interaction expired or never existed: nothing left to do.
+		outcome = outcomeDropped
 		q.log.Info("job dropped: interaction not found", zap.String("job", string(kind)),
 			zap.String("interaction_id", p.InteractionID))
 		return nil
+	case !isFailure(err):
+		outcome = outcomeDeferred
+		return err
 	case !Retryable(err):
+		outcome = outcomeGiveUp
 		return fmt.Errorf("%w: %w", err, asynq.SkipRetry)
 	default:
 		return err
