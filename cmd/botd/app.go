@@ -19,6 +19,7 @@ import (
 	"github.com/botd/botd/internal/ephemeral"
 	"github.com/botd/botd/internal/flows"
 	"github.com/botd/botd/internal/jobs"
+	"github.com/botd/botd/internal/ratelimit"
 	"github.com/botd/botd/internal/state"
 	"github.com/botd/botd/internal/webhook"
 )
@@ -77,10 +78,14 @@ func NewApp(ctx context.Context, cfg Config, log *zap.Logger) (_ *App, err error
 		return nil, fmt.Errorf("timezone: %w", err)
 	}
 	store := state.New(a.redis.Client, 0, nil)
+	limiter, err := ratelimit.New(a.redis.Client, cfg.Limits(), ratelimit.Options{Registerer: reg, Logger: log.Named("ratelimit")})
+	if err != nil {
+		return nil, err
+	}
 	a.queue = jobs.New(a.redis.Client, jobs.Config{Metrics: reg}, log)
 	a.engine = flows.NewDefault(flows.Deps{
 		Store:           store,
-		Sender:          a.open,
+		Sender:          ratelimit.NewSender(a.open, limiter),
 		Jobs:            a.queue,
 		Logger:          log,
 		BotOpenID:       a.botID.get,

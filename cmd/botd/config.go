@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/botd/botd/internal/ratelimit"
 )
 
 // Secret is a string that never prints: -check-config, the startup log line
@@ -47,6 +49,39 @@ type Config struct {
 	Timezone          string        `yaml:"timezone"`
 	Locale            string        `yaml:"locale"`
 	ShutdownTimeout   time.Duration `yaml:"shutdown_timeout"`
+	// Quotas are the platform's rate limits botd paces to when RateLimits
+	// is "documented"; the defaults are the documented figures. File only.
+	Quotas Quotas `yaml:"quotas"`
+}
+
+// Quotas mirrors ratelimit.Limits in the config file.
+type Quotas struct {
+	EphemeralPerChat  int           `yaml:"ephemeral_per_chat"`
+	AppPerSecond      int           `yaml:"app_per_second"`
+	AppPerMinute      int           `yaml:"app_per_minute"`
+	MessagesPerChat   int           `yaml:"messages_per_chat"`
+	MessagesPerUser   int           `yaml:"messages_per_user"`
+	UpdatesPerMessage int           `yaml:"updates_per_message"`
+	BulkShare         float64       `yaml:"bulk_share"`
+	Margin            time.Duration `yaml:"margin"`
+	MaxWait           time.Duration `yaml:"max_wait"`
+}
+
+// Limits returns the limiter's configuration.
+func (c Config) Limits() ratelimit.Limits {
+	q := c.Quotas
+	return ratelimit.Limits{
+		Off:               c.RateLimits == "off",
+		EphemeralPerChat:  q.EphemeralPerChat,
+		AppPerSecond:      q.AppPerSecond,
+		AppPerMinute:      q.AppPerMinute,
+		MessagesPerChat:   q.MessagesPerChat,
+		MessagesPerUser:   q.MessagesPerUser,
+		UpdatesPerMessage: q.UpdatesPerMessage,
+		BulkShare:         q.BulkShare,
+		Margin:            q.Margin,
+		MaxWait:           q.MaxWait,
+	}
 }
 
 // List is a comma-separated list in the environment and a YAML sequence (or
@@ -88,6 +123,21 @@ func Default() Config {
 		Timezone:        "Asia/Shanghai",
 		Locale:          "en_us",
 		ShutdownTimeout: 15 * time.Second,
+		Quotas:          quotasOf(ratelimit.DefaultLimits()),
+	}
+}
+
+func quotasOf(l ratelimit.Limits) Quotas {
+	return Quotas{
+		EphemeralPerChat:  l.EphemeralPerChat,
+		AppPerSecond:      l.AppPerSecond,
+		AppPerMinute:      l.AppPerMinute,
+		MessagesPerChat:   l.MessagesPerChat,
+		MessagesPerUser:   l.MessagesPerUser,
+		UpdatesPerMessage: l.UpdatesPerMessage,
+		BulkShare:         l.BulkShare,
+		Margin:            l.Margin,
+		MaxWait:           l.MaxWait,
 	}
 }
 
@@ -125,6 +175,9 @@ func (c *Config) overlayEnv(env func(string) (string, bool)) error {
 	t := v.Type()
 	for i := 0; i < t.NumField(); i++ {
 		key := t.Field(i).Tag.Get("yaml")
+		if t.Field(i).Type.Kind() == reflect.Struct {
+			continue // nested blocks (quotas) are set in the file only
+		}
 		val, ok := env("BOTD_" + strings.ToUpper(key))
 		if !ok {
 			continue
@@ -208,6 +261,9 @@ func (c Config) Validate() error {
 	}
 	if c.ShutdownTimeout <= 0 {
 		bad("shutdown_timeout must be positive")
+	}
+	if err := c.Limits().Validate(); err != nil {
+		bad("quotas: %v", err)
 	}
 	return errors.Join(errs...)
 }

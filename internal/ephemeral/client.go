@@ -97,7 +97,13 @@ func New(cfg Config, log *zap.Logger) (*Client, error) {
 	// The SDK's own default has no timeout at all (http.DefaultClient).
 	httpClient := cfg.HTTPClient
 	if httpClient == nil {
-		httpClient = &http.Client{Timeout: timeout}
+		// The default transport keeps only 2 idle connections per host;
+		// every job talks to the same host, so under load most requests
+		// would pay a new TCP (and TLS) handshake.
+		tr := http.DefaultTransport.(*http.Transport).Clone()
+		tr.MaxIdleConns = 256
+		tr.MaxIdleConnsPerHost = 128
+		httpClient = &http.Client{Timeout: timeout, Transport: tr}
 	}
 
 	// The SDK's own token manager is turned off: it lives in package
