@@ -49,11 +49,51 @@ type tokenSource struct {
 	cache     TokenCache
 	key       string
 	sem       chan struct{} // one slot: the refresh in progress
+
+	// local keeps the token in memory for a short while in front of the
+	// shared cache, which is a Redis round trip on every call otherwise.
+	// It is kept well under tokenExpiryMargin, so a token another replica
+	// saw rejected and replaced is dropped here soon, and one in use never
+	// outlives its real expiry.
+	mu         sync.Mutex
+	local      string
+	localUntil time.Time
+}
+
+// localTTL bounds how long a token is used from memory without looking at
+// the shared cache.
+const localTTL = 30 * time.Second
+
+func (s *tokenSource) fromMemory() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.local != "" && time.Now().Before(s.localUntil) {
+		return s.local
+	}
+	return ""
+}
+
+func (s *tokenSource) remember(tok string, ttl time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.local, s.localUntil = tok, time.Now().Add(min(ttl, localTTL))
+}
+
+func (s *tokenSource) forget(bad string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.local == bad {
+		s.local = ""
+	}
 }
 
 // token returns a cached token or fetches a new one.
 func (s *tokenSource) token(ctx context.Context) (string, error) {
+	if tok := s.fromMemory(); tok != "" {
+		return tok, nil
+	}
 	if tok := s.cached(ctx); tok != "" {
+		s.remember(tok, localTTL)
 		return tok, nil
 	}
 	select {
@@ -118,6 +158,7 @@ func (s *tokenSource) fetch(ctx context.Context) (string, error) {
 	}
 	if ttl > 0 {
 		s.set(ctx, tr.Token, ttl)
+		s.remember(tr.Token, ttl)
 	}
 	s.client.log.Debug("tenant token fetched", zap.Int("expire_s", tr.Expire), zap.String("log_id", resp.LogId()))
 	return tr.Token, nil
@@ -134,6 +175,7 @@ func (s *tokenSource) set(ctx context.Context, value string, ttl time.Duration) 
 // invalidate drops bad from the cache, unless another replica has already
 // replaced it with a new token.
 func (s *tokenSource) invalidate(ctx context.Context, bad string) {
+	s.forget(bad)
 	if s.cached(ctx) != bad {
 		return
 	}

@@ -48,13 +48,8 @@ func (s *Store) Begin(ctx context.Context, interactionID, effect string) (flows.
 
 // Complete implements flows.Outbox.
 func (s *Store) Complete(ctx context.Context, interactionID, effect, result string) error {
-	key := outboxKey(interactionID)
-	_, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		p.HSet(ctx, key, effect, "done:"+result)
-		p.PExpire(ctx, key, s.ttl)
-		return nil
-	})
-	if err != nil {
+	// Begin set the hash's TTL a moment ago: one HSET is enough.
+	if err := s.rdb.HSet(ctx, outboxKey(interactionID), effect, "done:"+result).Err(); err != nil {
 		return fmt.Errorf("state: outbox complete %s %s: %w", effect, interactionID, err)
 	}
 	return nil

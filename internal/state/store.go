@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -133,22 +134,45 @@ func (s *Store) UpdateInteraction(ctx context.Context, it *flows.Interaction) er
 	}
 }
 
-// Claim records key for ttl unless it is already recorded: true means this
-// caller owns it. The webhook claims event and message ids so that a
-// redelivery does nothing twice.
-func (s *Store) Claim(ctx context.Context, key string, ttl time.Duration) (bool, error) {
-	ok, err := s.rdb.SetNX(ctx, claimKey(key), 1, ttl).Result()
-	if err != nil {
-		return false, fmt.Errorf("state: claim %s: %w", key, err)
+// claimCmd takes every key or none.
+//
+// KEYS    the claim keys
+// ARGV[1] TTL in ms
+// Returns the first key already taken, or "" after taking them all.
+var claimCmd = redis.NewScript(`
+for _, k in ipairs(KEYS) do
+  if redis.call("EXISTS", k) == 1 then return k end
+end
+for _, k in ipairs(KEYS) do
+  redis.call("SET", k, 1, "PX", ARGV[1])
+end
+return ""`)
+
+// Claim takes every key for ttl, or none, in one round trip: it returns the
+// first key that was already taken, or "" when this caller now owns them
+// all. The webhook claims event and message ids so that a redelivery does
+// nothing twice.
+func (s *Store) Claim(ctx context.Context, ttl time.Duration, keys ...string) (string, error) {
+	full := make([]string, len(keys))
+	for i, k := range keys {
+		full[i] = claimKey(k)
 	}
-	return ok, nil
+	taken, err := claimCmd.Run(ctx, s.rdb, full, ttl.Milliseconds()).Text()
+	if err != nil {
+		return "", fmt.Errorf("state: claim %v: %w", keys, err)
+	}
+	return strings.TrimPrefix(taken, claimKey("")), nil
 }
 
-// Release drops a claim, so that the platform's retry of a delivery whose
+// Release drops claims, so that the platform's retry of a delivery whose
 // handling failed is processed instead of ignored.
-func (s *Store) Release(ctx context.Context, key string) error {
-	if err := s.rdb.Del(ctx, claimKey(key)).Err(); err != nil {
-		return fmt.Errorf("state: release %s: %w", key, err)
+func (s *Store) Release(ctx context.Context, keys ...string) error {
+	full := make([]string, len(keys))
+	for i, k := range keys {
+		full[i] = claimKey(k)
+	}
+	if err := s.rdb.Del(ctx, full...).Err(); err != nil {
+		return fmt.Errorf("state: release %v: %w", keys, err)
 	}
 	return nil
 }

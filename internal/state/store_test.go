@@ -109,20 +109,24 @@ func TestUpdateIsCompareAndSet(t *testing.T) {
 func TestClaimRelease(t *testing.T) {
 	ctx := context.Background()
 	s := state.New(statetest.Redis(t), time.Hour, nil)
-	ok, err := s.Claim(ctx, "event:e1", time.Hour)
-	if err != nil || !ok {
-		t.Fatalf("first claim: %v %v", ok, err)
+	if taken, err := s.Claim(ctx, time.Hour, "event:e1", "message:m1"); err != nil || taken != "" {
+		t.Fatalf("first claim: %q %v", taken, err)
 	}
-	ok, err = s.Claim(ctx, "event:e1", time.Hour)
-	if err != nil || ok {
-		t.Fatalf("second claim: %v %v, want false", ok, err)
+	if taken, err := s.Claim(ctx, time.Hour, "event:e1"); err != nil || taken != "event:e1" {
+		t.Fatalf("second claim: %q %v, want event:e1 taken", taken, err)
 	}
-	if err := s.Release(ctx, "event:e1"); err != nil {
+	// All or none: a new event id for a message already claimed takes nothing.
+	if taken, _ := s.Claim(ctx, time.Hour, "event:e2", "message:m1"); taken != "message:m1" {
+		t.Fatalf("claim with a taken message: %q", taken)
+	}
+	if taken, _ := s.Claim(ctx, time.Hour, "event:e2"); taken != "" {
+		t.Fatalf("event:e2 was left claimed by a refused claim: %q", taken)
+	}
+	if err := s.Release(ctx, "event:e1", "message:m1"); err != nil {
 		t.Fatal(err)
 	}
-	ok, err = s.Claim(ctx, "event:e1", time.Hour)
-	if err != nil || !ok {
-		t.Fatalf("claim after release: %v %v", ok, err)
+	if taken, err := s.Claim(ctx, time.Hour, "event:e1", "message:m1"); err != nil || taken != "" {
+		t.Fatalf("claim after release: %q %v", taken, err)
 	}
 }
 

@@ -18,30 +18,22 @@ func legacyKey(signature string) string  { return "legacy:" + signature }
 const releaseTimeout = 2 * time.Second
 
 // once runs do unless one of keys is already claimed (dup is then true and
-// nothing runs). The keys are claimed in order before do runs; when claiming
-// or do fails, the claims taken are released so that the platform's
-// redelivery is handled instead of being dropped as a duplicate.
-//
-// A duplicate leaves nothing behind either: keys taken before the one found
-// claimed are released, since that key alone keeps answering "duplicate".
+// nothing runs). The keys are claimed together before do runs; when do
+// fails, they are released so that the platform's redelivery is handled
+// instead of being dropped as a duplicate. A duplicate leaves nothing behind:
+// the keys are claimed all or none.
 func (h *Handler) once(c *call, keys []string, do func(context.Context) error) (dup bool, err error) {
 	ctx := c.r.Context()
-	taken := make([]string, 0, len(keys))
-	for _, k := range keys {
-		ok, err := h.claims.Claim(ctx, k, h.cfg.ClaimTTL)
-		if err != nil {
-			h.release(c, taken)
-			return false, fmt.Errorf("claiming %s: %w", k, err)
-		}
-		if !ok {
-			c.log.Info("duplicate; nothing done", zap.String("claim", k))
-			h.release(c, taken)
-			return true, nil
-		}
-		taken = append(taken, k)
+	taken, err := h.claims.Claim(ctx, h.cfg.ClaimTTL, keys...)
+	if err != nil {
+		return false, fmt.Errorf("claiming %v: %w", keys, err)
+	}
+	if taken != "" {
+		c.log.Info("duplicate; nothing done", zap.String("claim", taken))
+		return true, nil
 	}
 	if err := h.callFlows(ctx, c, do); err != nil {
-		h.release(c, taken)
+		h.release(c, keys)
 		return false, err
 	}
 	return false, nil
@@ -51,16 +43,11 @@ func (h *Handler) once(c *call, keys []string, do func(context.Context) error) (
 // platform hangs up (its 3 s deadline), the release must still happen, or
 // the redelivery would be taken for a duplicate and the event lost.
 func (h *Handler) release(c *call, keys []string) {
-	if len(keys) == 0 {
-		return
-	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(c.r.Context()), releaseTimeout)
 	defer cancel()
-	for _, k := range keys {
-		if err := h.claims.Release(ctx, k); err != nil {
-			c.log.Error("cannot release claim; a redelivery will be taken for a duplicate until it expires",
-				zap.String("claim", k), zap.Duration("ttl", h.cfg.ClaimTTL), zap.Error(err))
-		}
+	if err := h.claims.Release(ctx, keys...); err != nil {
+		c.log.Error("cannot release claims; a redelivery will be taken for a duplicate until they expire",
+			zap.Strings("claims", keys), zap.Duration("ttl", h.cfg.ClaimTTL), zap.Error(err))
 	}
 }
 

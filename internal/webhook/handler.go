@@ -47,11 +47,12 @@ type Flows interface {
 
 // Claims is the de-duplication store (the Redis state store implements it).
 type Claims interface {
-	// Claim marks key as taken for ttl (SET NX). It returns false when the
-	// key was already taken.
-	Claim(ctx context.Context, key string, ttl time.Duration) (bool, error)
-	// Release frees a key taken by Claim.
-	Release(ctx context.Context, key string) error
+	// Claim takes every key for ttl, or none: it returns the first key that
+	// was already taken ("" when all were free and are now taken). One round
+	// trip, since it sits on every request's path.
+	Claim(ctx context.Context, ttl time.Duration, keys ...string) (taken string, err error)
+	// Release frees keys taken by Claim.
+	Release(ctx context.Context, keys ...string) error
 }
 
 // Handler serves the webhook routes. Create it with New.

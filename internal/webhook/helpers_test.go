@@ -88,23 +88,29 @@ type fakeClaims struct {
 
 func newFakeClaims() *fakeClaims { return &fakeClaims{keys: map[string]time.Duration{}} }
 
-func (c *fakeClaims) Claim(_ context.Context, key string, ttl time.Duration) (bool, error) {
+func (c *fakeClaims) Claim(_ context.Context, ttl time.Duration, keys ...string) (string, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.err != nil {
-		return false, c.err
+		return "", c.err
 	}
-	if _, ok := c.keys[key]; ok {
-		return false, nil
+	for _, k := range keys {
+		if _, ok := c.keys[k]; ok {
+			return k, nil
+		}
 	}
-	c.keys[key] = ttl
-	return true, nil
+	for _, k := range keys {
+		c.keys[k] = ttl
+	}
+	return "", nil
 }
 
-func (c *fakeClaims) Release(_ context.Context, key string) error {
+func (c *fakeClaims) Release(_ context.Context, keys ...string) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	delete(c.keys, key)
+	for _, k := range keys {
+		delete(c.keys, k)
+	}
 	return nil
 }
 

@@ -1,0 +1,192 @@
+package proctest
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/alicebob/miniredis/v2"
+	"github.com/hibiken/asynq"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/botd/botd/internal/feishusim"
+	"github.com/botd/botd/internal/state"
+	"github.com/botd/botd/internal/state/statetest"
+)
+
+const (
+	appID     = "cli_proctest000001"
+	appSecret = "proctest-app-secret"
+	verifyTok = "proctest-verification-token"
+	encKey    = "proctest-encrypt-key"
+	tenantKey = "tenant_proctest"
+	botOpenID = "ou_proctest_bot"
+)
+
+// world is what botd runs against: the simulator on loopback with a few
+// chats whose members are all the users, and a Redis that outlives every
+// botd process of the test.
+type world struct {
+	t        *testing.T
+	sim      *feishusim.Server
+	simURL   string
+	redisURL string
+	rdb      *redis.Client // the test's own view of botd's Redis
+	inspect  *asynq.Inspector
+	chats    []string
+	users    []string
+	procs    []*Process
+}
+
+type worldOpts struct {
+	chats, users      int
+	enforceRateLimits bool
+}
+
+func newWorld(t *testing.T, o worldOpts) *world {
+	t.Helper()
+	w := &world{t: t}
+	w.sim = feishusim.New(feishusim.Options{AppID: appID, AppSecret: appSecret, BotOpenID: botOpenID,
+		TenantKey: tenantKey, EnforceRateLimits: o.enforceRateLimits})
+	srv := httptest.NewServer(w.sim) // 127.0.0.1
+	t.Cleanup(srv.Close)
+	w.simURL = srv.URL
+
+	for i := range o.users {
+		id := fmt.Sprintf("ou_member_%02d", i)
+		w.users = append(w.users, id)
+		w.sim.AddUser(feishusim.User{OpenID: id, Name: fmt.Sprintf("Member %d", i)})
+	}
+	for i := range o.chats {
+		id := fmt.Sprintf("oc_group_%02d", i)
+		w.chats = append(w.chats, id)
+		w.sim.AddChat(feishusim.Chat{ID: id, Mode: "group", Name: fmt.Sprintf("Group %d", i),
+			OwnerID: w.users[0], Members: w.users, BotIsMember: true})
+	}
+
+	w.redisURL = statetest.URL(t) // a fresh database of the real server, if there is one
+	if w.redisURL == "" {
+		// In the test process, so that it survives every botd restart; it
+		// is a real TCP server, so the children can reach it.
+		w.redisURL = "redis://" + miniredis.RunT(t).Addr() + "/0"
+	}
+	opts, err := redis.ParseURL(w.redisURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.rdb = redis.NewClient(opts)
+	t.Cleanup(func() { _ = w.rdb.Close() })
+	// On a shared client the inspector owns nothing: it is never closed.
+	w.inspect = asynq.NewInspectorFromRedisClient(w.rdb)
+	return w
+}
+
+// botd prepares a botd process on this world, with pacing off unless extra
+// says otherwise; extra is "KEY=value" pairs that override the defaults.
+func (w *world) botd(name string, extra ...string) *Process {
+	w.t.Helper()
+	env := map[string]string{
+		"BOTD_APP_ID":             appID,
+		"BOTD_APP_SECRET":         appSecret,
+		"BOTD_VERIFICATION_TOKEN": verifyTok,
+		"BOTD_ENCRYPT_KEY":        encKey,
+		"BOTD_OPEN_BASE_URL":      w.simURL,
+		"BOTD_REDIS_URL":          w.redisURL,
+		"BOTD_LOG_FORMAT":         "json",
+		"BOTD_LOG_LEVEL":          "info",
+		"BOTD_RATE_LIMITS":        "off",
+	}
+	for _, kv := range extra {
+		k, v, _ := strings.Cut(kv, "=")
+		env[k] = v
+	}
+	p := NewProcess(w.t, name, env)
+	w.procs = append(w.procs, p)
+	return p
+}
+
+// start prepares and starts a botd process, failing the test if it does
+// not come up.
+func (w *world) start(name string, extra ...string) *Process {
+	w.t.Helper()
+	p := w.botd(name, extra...)
+	if err := p.Start(); err != nil {
+		w.t.Fatal(err)
+	}
+	return p
+}
+
+// platform delivers events to eventsTo and card callbacks to clicksTo, signed
+// and encrypted. Its 3 s client timeout is the platform's own deadline.
+func (w *world) platform(eventsTo, clicksTo *Process) *feishusim.Platform {
+	return &feishusim.Platform{
+		EventURL: eventsTo.URL() + "/webhook/event", CardURL: clicksTo.URL() + "/webhook/card",
+		AppID: appID, TenantKey: tenantKey, VerificationToken: verifyTok, EncryptKey: encKey,
+		Client: &http.Client{Timeout: 3 * time.Second},
+	}
+}
+
+// ambiguous returns the interactions whose form send botd's outbox flagged
+// as possibly repeated: the HTTP call was in flight when its run died, and
+// the ephemeral API takes no idempotency key, so the next run sent again
+// without knowing whether the first send arrived. That, and only that,
+// excuses a second form. The set also lists ambiguous posts and deletes,
+// which the uuid and the platform's 18051 make harmless; they are counted.
+func (w *world) ambiguous(ctx context.Context) (sends map[string]bool, others int) {
+	w.t.Helper()
+	members, err := w.rdb.ZRange(ctx, state.AmbiguousKey, 0, -1).Result()
+	if err != nil {
+		w.t.Fatalf("read %s: %v", state.AmbiguousKey, err)
+	}
+	sends = map[string]bool{}
+	for _, m := range members {
+		if iid, ok := strings.CutPrefix(m, "send_form:"); ok {
+			sends[iid] = true
+		} else {
+			others++
+		}
+	}
+	return sends, others
+}
+
+// queueState sums botd's job queues: work still to do (pending, running,
+// scheduled or waiting for a retry) and jobs given up (archived).
+type queueState struct {
+	open, archived int
+}
+
+func (w *world) queues() (queueState, error) {
+	in := w.inspect
+	names, err := in.Queues()
+	if err != nil {
+		return queueState{}, err
+	}
+	var s queueState
+	for _, q := range names {
+		info, err := in.GetQueueInfo(q)
+		if err != nil {
+			return queueState{}, fmt.Errorf("queue %s: %w", q, err)
+		}
+		s.open += info.Pending + info.Active + info.Scheduled + info.Retry + info.Aggregating
+		s.archived += info.Archived
+	}
+	return s, nil
+}
+
+// archivedJobs describes the jobs botd gave up on, for a failure message.
+func (w *world) archivedJobs() string {
+	in := w.inspect
+	names, _ := in.Queues()
+	var b strings.Builder
+	for _, q := range names {
+		tasks, _ := in.ListArchivedTasks(q, asynq.PageSize(50))
+		for _, t := range tasks {
+			fmt.Fprintf(&b, "\n  %s %s %s: %s", q, t.Type, t.Payload, t.LastErr)
+		}
+	}
+	return b.String()
+}
