@@ -82,7 +82,7 @@ func NewApp(ctx context.Context, cfg Config, log *zap.Logger) (_ *App, err error
 	if err != nil {
 		return nil, err
 	}
-	a.queue = jobs.New(a.redis.Client, jobs.Config{Metrics: reg}, log)
+	a.queue = jobs.New(a.redis.Client, jobs.Config{Metrics: reg, Concurrency: cfg.JobWorkers}, log)
 	a.engine = flows.NewDefault(flows.Deps{
 		Store:           store,
 		Sender:          ratelimit.NewSender(a.open, limiter),

@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"os"
 	"reflect"
+	"strconv"
 	"strings"
 	"time"
 
@@ -49,6 +50,7 @@ type Config struct {
 	Timezone          string        `yaml:"timezone"`
 	Locale            string        `yaml:"locale"`
 	ShutdownTimeout   time.Duration `yaml:"shutdown_timeout"`
+	JobWorkers        int           `yaml:"job_workers"`
 	// Quotas are the platform's rate limits botd paces to when RateLimits
 	// is "documented"; the defaults are the documented figures. File only.
 	Quotas Quotas `yaml:"quotas"`
@@ -123,6 +125,7 @@ func Default() Config {
 		Timezone:        "Asia/Shanghai",
 		Locale:          "en_us",
 		ShutdownTimeout: 15 * time.Second,
+		JobWorkers:      20,
 		Quotas:          quotasOf(ratelimit.DefaultLimits()),
 	}
 }
@@ -186,6 +189,12 @@ func (c *Config) overlayEnv(env func(string) (string, bool)) error {
 		switch f.Interface().(type) {
 		case List:
 			f.Set(reflect.ValueOf(splitList(val)))
+		case int:
+			n, err := strconv.Atoi(strings.TrimSpace(val))
+			if err != nil {
+				return fmt.Errorf("BOTD_%s: %w", strings.ToUpper(key), err)
+			}
+			f.SetInt(int64(n))
 		case time.Duration:
 			d, err := time.ParseDuration(val)
 			if err != nil {
@@ -261,6 +270,9 @@ func (c Config) Validate() error {
 	}
 	if c.ShutdownTimeout <= 0 {
 		bad("shutdown_timeout must be positive")
+	}
+	if c.JobWorkers < 1 || c.JobWorkers > 1000 {
+		bad("job_workers %d: want 1 to 1000", c.JobWorkers)
 	}
 	if err := c.Limits().Validate(); err != nil {
 		bad("quotas: %v", err)

@@ -103,7 +103,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 		submitLim  = fs.String("submit-limits", "documented", "submitpost: BOTD_RATE_LIMITS for botd (documented or off)")
 		serveAddr  = fs.String("serve-bare", "", "serve the bare handler on ADDR and do nothing else (used by botload itself)")
 		cpuProfile = fs.String("cpuprofile", "", "write botload's own CPU profile to FILE")
+		botdEnv    settingsFlag
 	)
+	fs.Var(&botdEnv, "botd-env", "extra BOTD_KEY=VALUE setting for botd (repeatable), e.g. -botd-env BOTD_JOB_WORKERS=8")
 	fs.Usage = func() { usage(fs) }
 	if err := fs.Parse(args); errors.Is(err, flag.ErrHelp) {
 		return 0
@@ -167,7 +169,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 			return 1
 		}
 	}
-	e := env{botdBin: *botdBin, workDir: workDir, redisURL: *redisURL, flush: *flush, stderr: stderr, verbose: *verbose}
+	e := env{botdBin: *botdBin, workDir: workDir, redisURL: *redisURL, flush: *flush, stderr: stderr, verbose: *verbose, extra: botdEnv}
 
 	rep := newReport(*redisURL)
 	failed := false
@@ -255,4 +257,21 @@ func usage(fs *flag.FlagSet) {
 
 func signalContext() (context.Context, context.CancelFunc) {
 	return signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+}
+
+// settingsFlag collects repeated -botd-env BOTD_KEY=VALUE flags.
+type settingsFlag map[string]string
+
+func (f *settingsFlag) String() string { return fmt.Sprint(map[string]string(*f)) }
+
+func (f *settingsFlag) Set(v string) error {
+	k, val, ok := strings.Cut(v, "=")
+	if !ok || !strings.HasPrefix(k, "BOTD_") {
+		return fmt.Errorf("want BOTD_KEY=VALUE, got %q", v)
+	}
+	if *f == nil {
+		*f = settingsFlag{}
+	}
+	(*f)[k] = val
+	return nil
 }

@@ -48,6 +48,7 @@ type env struct {
 	flush    bool   // FLUSHDB redisURL before each botd start
 	stderr   io.Writer
 	verbose  bool
+	extra    map[string]string // -botd-env settings, applied last
 }
 
 // worldOpts shape one benchmark's world.
@@ -116,6 +117,9 @@ func startWorld(ctx context.Context, e env, o worldOpts) (_ *world, err error) {
 	}
 	if e.redisURL != "" {
 		settings["BOTD_REDIS_URL"] = e.redisURL
+	}
+	for k, v := range e.extra {
+		settings[k] = v
 	}
 	if w.botd, err = startBotd(ctx, e.botdBin, e.workDir, settings, e.stderr); err != nil {
 		return nil, err
