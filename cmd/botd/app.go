@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"go.uber.org/zap"
 
+	"github.com/botd/botd/internal/clock"
 	"github.com/botd/botd/internal/ephemeral"
 	"github.com/botd/botd/internal/flows"
 	"github.com/botd/botd/internal/jobs"
@@ -44,9 +45,20 @@ type App struct {
 	onStop   []func(context.Context) error // teardown, run in reverse order
 }
 
+// AppOptions are what tests and the playground change about botd beyond
+// its Config.
+type AppOptions struct {
+	// Now is botd's clock [time.Now]. The playground moves it forward to
+	// show a reminder firing without waiting for it.
+	Now clock.Func
+}
+
 // NewApp builds botd from cfg. It connects to Redis but does not listen or
 // run jobs until Start.
-func NewApp(ctx context.Context, cfg Config, log *zap.Logger) (_ *App, err error) {
+func NewApp(ctx context.Context, cfg Config, log *zap.Logger, opts AppOptions) (_ *App, err error) {
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
 	a := &App{cfg: cfg, log: log, served: make(chan error, 1), stopped: make(chan struct{})}
 	defer func() {
 		if err != nil {
@@ -77,7 +89,7 @@ func NewApp(ctx context.Context, cfg Config, log *zap.Logger) (_ *App, err error
 	if err != nil {
 		return nil, fmt.Errorf("timezone: %w", err)
 	}
-	store := state.New(a.redis.Client, 0, nil)
+	store := state.New(a.redis.Client, 0, opts.Now)
 	limiter, err := ratelimit.New(a.redis.Client, cfg.Limits(), ratelimit.Options{Registerer: reg, Logger: log.Named("ratelimit")})
 	if err != nil {
 		return nil, err
@@ -92,6 +104,7 @@ func NewApp(ctx context.Context, cfg Config, log *zap.Logger) (_ *App, err error
 		DefaultLocale:   cfg.Locale,
 		DefaultTimezone: loc,
 		Outbox:          store,
+		Clock:           flows.Clock(opts.Now),
 	})
 
 	hooks, err := webhook.New(webhook.Config{

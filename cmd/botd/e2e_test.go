@@ -56,7 +56,7 @@ func newWorld(t *testing.T) *world {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	app, err := NewApp(ctx, cfg, zaptest.NewLogger(t))
+	app, err := NewApp(ctx, cfg, zaptest.NewLogger(t), AppOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -73,7 +73,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 // serve runs botd until ctx is cancelled (SIGINT/SIGTERM), then drains
 // in-flight requests and jobs within cfg.ShutdownTimeout.
 func serve(ctx context.Context, cfg Config, log *zap.Logger) error {
-	app, err := NewApp(ctx, cfg, log)
+	app, err := NewApp(ctx, cfg, log, AppOptions{})
 	if err != nil {
 		return err
 	}
