@@ -22,7 +22,7 @@ const recoveryBound = 150 * time.Second
 // platform redelivers the events botd did not acknowledge, and members click
 // again when a click failed. In the end every command has its form, every
 // submitted form exactly one group post and one delete, every cancelled form
-// one delete and no post, and nothing happened twice (see checkExactlyOnce).
+// one delete and no post, and nothing happened twice (see checkRecord).
 func TestCrashRecovery(t *testing.T) {
 	w := newWorld(t, worldOpts{chats: 3, users: 5})
 	// The real Open API takes tens to hundreds of milliseconds. With that

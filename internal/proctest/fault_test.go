@@ -16,11 +16,12 @@ import (
 // rate-limit code, 10% answer normally after 1.5 s. Every flow still
 // completes exactly once.
 //
-// The rules are stricter here than in the crash test, with no second form
-// excused: the simulator's faults answer instead of the API (a 500 or 429
-// changed nothing), and a slow answer is the real one, well within botd's
-// 5 s client timeout. So botd always learns what a send did, and a second
-// form would be a bug.
+// The rules are stricter here than in the crash test: no second form and no
+// undeleted form is excused. A fault answers instead of the simulated API,
+// so a call answered 500 or 429 changed nothing, and a slow answer is the
+// real one, well within botd's 5 s client timeout. botd cannot know that a
+// 500 changed nothing, so it flags such a send ambiguous and sends again;
+// the platform then holds exactly one form, as it should.
 //
 // feishusim.Fault cannot set headers, so the 429s carry no
 // x-ogw-ratelimit-reset: botd falls back to its own back-off.

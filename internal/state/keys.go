@@ -10,12 +10,24 @@ package state
 //	botd:outbox:{id}   hash   effect -> "started:{ms}" | "done:{result}"   TTL: InteractionTTL
 //	botd:outbox:ambiguous  zset "{effect}:{id}" scored by ms: effects whose
 //	                       outcome a crash left unknown; trimmed to InteractionTTL
+//	botd:rem:{id}      hash  reminder: v = version, d = JSON      TTL: RecordTTL
+//	botd:todo:{id}     hash  todo: v = version, d = JSON          TTL: RecordTTL
+//	botd:todos:open:{chat}  zset todo ids scored by creation ms: the chat's open todos
+//	botd:due           zset  occurrences scored by due ms: "rem:{id}:{key}",
+//	                         "tododue:{id}:{ms}" (see internal/schedule)
 const prefix = "botd:"
 
 func interactionKey(id string) string { return prefix + "itx:" + id }
 func claimKey(key string) string      { return prefix + "claim:" + key }
 func cacheKey(key string) string      { return prefix + "cache:" + key }
 func outboxKey(id string) string      { return prefix + "outbox:" + id }
+func reminderKey(id string) string    { return prefix + "rem:" + id }
+func todoKey(id string) string        { return prefix + "todo:" + id }
+func openTodosKey(chat string) string { return prefix + "todos:open:" + chat }
+
+// DueKey is the due set: every scheduled occurrence, scored by its due time
+// in Unix ms. Tests read it.
+const DueKey = prefix + "due"
 
 // AmbiguousKey lists effects whose outcome a crash left unknown (see
 // flows.Outbox). Operators and the crash tests read it.

@@ -62,3 +62,24 @@ func (s *Store) Abort(ctx context.Context, interactionID, effect string) error {
 	}
 	return nil
 }
+
+// flagCmd flags an effect that was started and never completed.
+//
+// KEYS[1] outbox hash  KEYS[2] ambiguous zset
+// ARGV[1] effect  ARGV[2] now (ms)  ARGV[3] ambiguous member
+// Returns 1 when flagged, 0 otherwise.
+var flagCmd = redis.NewScript(`
+local v = redis.call("HGET", KEYS[1], ARGV[1])
+if not v or string.sub(v, 1, 8) ~= "started:" then return 0 end
+redis.call("ZADD", KEYS[2], ARGV[2], ARGV[3])
+return 1`)
+
+// FlagIfStarted implements flows.Outbox.
+func (s *Store) FlagIfStarted(ctx context.Context, interactionID, effect string) (bool, error) {
+	n, err := flagCmd.Run(ctx, s.rdb, []string{outboxKey(interactionID), AmbiguousKey},
+		effect, s.now().UnixMilli(), effect+":"+interactionID).Int()
+	if err != nil {
+		return false, fmt.Errorf("state: outbox flag %s %s: %w", effect, interactionID, err)
+	}
+	return n == 1, nil
+}

@@ -164,6 +164,21 @@ func (s *Store) Claim(ctx context.Context, ttl time.Duration, keys ...string) (s
 	return strings.TrimPrefix(taken, claimKey("")), nil
 }
 
+// Keep sets the claims' time to live to ttl: the delivery they claim was
+// handled, so they now guard against its redeliveries for that long.
+func (s *Store) Keep(ctx context.Context, ttl time.Duration, keys ...string) error {
+	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for _, k := range keys {
+			p.PExpire(ctx, claimKey(k), ttl)
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("state: keep %v: %w", keys, err)
+	}
+	return nil
+}
+
 // Release drops claims, so that the platform's retry of a delivery whose
 // handling failed is processed instead of ignored.
 func (s *Store) Release(ctx context.Context, keys ...string) error {

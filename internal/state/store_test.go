@@ -192,4 +192,21 @@ func TestOutbox(t *testing.T) {
 	if len(amb) != 1 || amb[0] != "post_final:itx_o" {
 		t.Fatalf("ambiguous = %v, want [post_final:itx_o]", amb)
 	}
+
+	// FlagIfStarted flags only an effect left started.
+	if ok, err := s.FlagIfStarted(ctx, "itx_o", "send_form"); err != nil || ok {
+		t.Fatalf("flag a done effect: %v %v, want false", ok, err)
+	}
+	if ok, _ := s.FlagIfStarted(ctx, "itx_o", "never_started"); ok {
+		t.Fatal("flagged an effect never started")
+	}
+	if _, err := s.Begin(ctx, "itx_p", "send_form"); err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := s.FlagIfStarted(ctx, "itx_p", "send_form"); err != nil || !ok {
+		t.Fatalf("flag a started effect: %v %v, want true", ok, err)
+	}
+	if n, _ := rdb.ZCard(ctx, state.AmbiguousKey).Result(); n != 2 {
+		t.Fatalf("ambiguous has %d members, want 2", n)
+	}
 }

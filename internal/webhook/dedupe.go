@@ -18,13 +18,15 @@ func legacyKey(signature string) string  { return "legacy:" + signature }
 const releaseTimeout = 2 * time.Second
 
 // once runs do unless one of keys is already claimed (dup is then true and
-// nothing runs). The keys are claimed together before do runs; when do
-// fails, they are released so that the platform's redelivery is handled
-// instead of being dropped as a duplicate. A duplicate leaves nothing behind:
-// the keys are claimed all or none.
+// nothing runs). The keys are claimed together before do runs, for a short
+// lease; when do succeeds they are kept for ClaimTTL, and when it fails they
+// are released, so that the platform's redelivery is handled instead of
+// being dropped as a duplicate. If the process dies in between, the lease
+// lapses before the platform retries. A duplicate leaves nothing behind: the
+// keys are claimed all or none.
 func (h *Handler) once(c *call, keys []string, do func(context.Context) error) (dup bool, err error) {
 	ctx := c.r.Context()
-	taken, err := h.claims.Claim(ctx, h.cfg.ClaimTTL, keys...)
+	taken, err := h.claims.Claim(ctx, h.cfg.ClaimLease, keys...)
 	if err != nil {
 		return false, fmt.Errorf("claiming %v: %w", keys, err)
 	}
@@ -35,6 +37,12 @@ func (h *Handler) once(c *call, keys []string, do func(context.Context) error) (
 	if err := h.callFlows(ctx, c, do); err != nil {
 		h.release(c, keys)
 		return false, err
+	}
+	if err := h.claims.Keep(context.WithoutCancel(ctx), h.cfg.ClaimTTL, keys...); err != nil {
+		// The work is done and queued; only a redelivery after the lease
+		// could now be handled twice, which the flows' own state catches.
+		c.log.Warn("cannot keep claims; a late redelivery may be handled again",
+			zap.Strings("claims", keys), zap.Error(err))
 	}
 	return false, nil
 }

@@ -53,6 +53,29 @@ func TestMessageHandedOver(t *testing.T) {
 	}
 }
 
+// While a delivery is handled its claims hold only a short lease, so a
+// process killed mid-request does not turn the platform's retry into a
+// "duplicate"; once handled they are kept for the full TTL.
+func TestClaimLeaseWhileHandling(t *testing.T) {
+	hs := newHarness(t, nil)
+	var during []time.Duration
+	hs.flows.during = func() {
+		hs.claims.mu.Lock()
+		defer hs.claims.mu.Unlock()
+		during = append(during, hs.claims.keys["event:ev_1"], hs.claims.keys["message:om_1"])
+	}
+	plain := v2(t, eventMessageReceive, "ev_1", textMessage("om_1", "/todo x"))
+	if got := hs.send(t, sealed(t, plain)); got.status != http.StatusOK {
+		t.Fatalf("status %d", got.status)
+	}
+	if !slices.Equal(during, []time.Duration{DefaultClaimLease, DefaultClaimLease}) {
+		t.Errorf("claim TTLs while handling = %v, want the lease %v", during, DefaultClaimLease)
+	}
+	if ttl := hs.claims.keys["event:ev_1"]; ttl != DefaultClaimTTL {
+		t.Errorf("claim TTL after handling = %v, want %v", ttl, DefaultClaimTTL)
+	}
+}
+
 func TestMessageMapping(t *testing.T) {
 	post := mustJSONString(map[string]any{"title": "", "content": [][]map[string]string{
 		{{"tag": "at", "user_id": "@_user_1", "user_name": "TodoBot"}, {"tag": "text", "text": " /todo Buy milk"}},

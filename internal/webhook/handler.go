@@ -21,6 +21,12 @@ const (
 	// that a replay inside the window always finds its claim.
 	DefaultTimestampWindow = 8 * time.Hour
 	DefaultClaimTTL        = 24 * time.Hour
+	// DefaultClaimLease is how long a claim lives while its delivery is being
+	// handled. Only once handling succeeded is it kept for ClaimTTL, so a
+	// process killed mid-request leaves a claim that lapses before the
+	// platform's first retry (about 15 s later) instead of one that turns
+	// the retry into a "duplicate" and loses the event.
+	DefaultClaimLease = 10 * time.Second
 )
 
 // Config is what the handler needs to know about the app.
@@ -32,6 +38,7 @@ type Config struct {
 	MaxBodyBytes    int64         // 0: DefaultMaxBodyBytes
 	TimestampWindow time.Duration // 0: DefaultTimestampWindow
 	ClaimTTL        time.Duration // 0: DefaultClaimTTL; must exceed TimestampWindow
+	ClaimLease      time.Duration // 0: DefaultClaimLease
 
 	// Now is the clock for the timestamp window; nil means time.Now.
 	Now func() time.Time
@@ -51,6 +58,9 @@ type Claims interface {
 	// was already taken ("" when all were free and are now taken). One round
 	// trip, since it sits on every request's path.
 	Claim(ctx context.Context, ttl time.Duration, keys ...string) (taken string, err error)
+	// Keep sets the keys' time to live to ttl, once the delivery they
+	// claim has been handled.
+	Keep(ctx context.Context, ttl time.Duration, keys ...string) error
 	// Release frees keys taken by Claim.
 	Release(ctx context.Context, keys ...string) error
 }
@@ -83,6 +93,9 @@ func New(cfg Config, f Flows, c Claims, log *zap.Logger, reg prometheus.Register
 	}
 	if cfg.ClaimTTL <= 0 {
 		cfg.ClaimTTL = DefaultClaimTTL
+	}
+	if cfg.ClaimLease <= 0 {
+		cfg.ClaimLease = DefaultClaimLease
 	}
 	if cfg.ClaimTTL <= cfg.TimestampWindow {
 		// A claim that expires while its request is still fresh would let

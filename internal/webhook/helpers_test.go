@@ -38,9 +38,13 @@ type fakeFlows struct {
 	err      error        // returned by both calls when set
 	panicMsg string       // both calls panic with it when set
 	answer   flows.Answer // returned by HandleAction
+	during   func()       // runs inside HandleMessage, without the lock
 }
 
 func (f *fakeFlows) HandleMessage(_ context.Context, m flows.Message) error {
+	if f.during != nil {
+		f.during()
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.panicMsg != "" {
@@ -103,6 +107,17 @@ func (c *fakeClaims) Claim(_ context.Context, ttl time.Duration, keys ...string)
 		c.keys[k] = ttl
 	}
 	return "", nil
+}
+
+func (c *fakeClaims) Keep(_ context.Context, ttl time.Duration, keys ...string) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, k := range keys {
+		if _, ok := c.keys[k]; ok {
+			c.keys[k] = ttl
+		}
+	}
+	return nil
 }
 
 func (c *fakeClaims) Release(_ context.Context, keys ...string) error {
