@@ -21,6 +21,7 @@ import (
 	"github.com/botd/botd/internal/flows"
 	"github.com/botd/botd/internal/jobs"
 	"github.com/botd/botd/internal/ratelimit"
+	"github.com/botd/botd/internal/schedule"
 	"github.com/botd/botd/internal/state"
 	"github.com/botd/botd/internal/webhook"
 )
@@ -35,6 +36,7 @@ type App struct {
 	open    *ephemeral.Client
 	queue   *jobs.Queue
 	engine  *flows.Engine
+	sched   *schedule.Scheduler
 	server  *http.Server
 	ln      net.Listener
 	served  chan error
@@ -95,6 +97,7 @@ func NewApp(ctx context.Context, cfg Config, log *zap.Logger, opts AppOptions) (
 		return nil, err
 	}
 	a.queue = jobs.New(a.redis.Client, jobs.Config{Metrics: reg, Concurrency: cfg.JobWorkers}, log)
+	schedMetrics := schedule.NewMetrics(reg)
 	a.engine = flows.NewDefault(flows.Deps{
 		Store:           store,
 		Sender:          ratelimit.NewSender(a.open, limiter),
@@ -105,7 +108,12 @@ func NewApp(ctx context.Context, cfg Config, log *zap.Logger, opts AppOptions) (
 		DefaultTimezone: loc,
 		Outbox:          store,
 		Clock:           flows.Clock(opts.Now),
+		Admins:          adminSet(cfg.Admins),
+		ObserveLateness: schedMetrics.ObserveLateness,
 	})
+	// Every replica runs a scheduler: they race harmlessly (see package
+	// schedule), and any one of them alive keeps reminders firing.
+	a.sched = schedule.New(store, a.engine.EnqueueDue, schedule.Config{Now: opts.Now, Metrics: schedMetrics}, log)
 
 	hooks, err := webhook.New(webhook.Config{
 		AppID:             cfg.AppID,
@@ -149,6 +157,8 @@ func (a *App) Start(ctx context.Context) error {
 	// Stop order (reverse of registration): HTTP first, so in-flight
 	// handlers never see the queue or Redis torn down under them.
 	a.onStop = append(a.onStop, func(context.Context) error { a.queue.Shutdown(); return nil })
+	a.sched.Start()
+	a.onStop = append(a.onStop, func(context.Context) error { a.sched.Stop(); return nil })
 	a.onStop = append(a.onStop, func(ctx context.Context) error { return a.server.Shutdown(ctx) })
 
 	go func() { a.served <- a.server.Serve(ln) }()
@@ -159,6 +169,21 @@ func (a *App) Start(ctx context.Context) error {
 	a.log.Info("botd listening", zap.String("addr", ln.Addr().String()),
 		zap.Bool("in_process_redis", a.redis.Embedded), zap.String("open_base_url", a.cfg.OpenBaseURL))
 	return nil
+}
+
+// Nudge makes the scheduler look for due reminders now, rather than at its
+// next tick (half a second): call it after moving AppOptions.Now forward.
+func (a *App) Nudge() { a.sched.Nudge() }
+
+// adminSet is the Admins of flows.Deps for the configured BOTD_ADMINS: the
+// same members in every chat. The chat's owner and managers (GET chat,
+// docs/feishu-platform.md §11) are a later issue; they join here.
+func adminSet(ids []string) func(chatID, openID string) bool {
+	set := make(map[string]bool, len(ids))
+	for _, id := range ids {
+		set[id] = true
+	}
+	return func(_, openID string) bool { return set[openID] }
 }
 
 // Addr is the address the server listens on (useful with port 0).

@@ -47,6 +47,8 @@ func TestMarshal(t *testing.T) {
 			`{"tag":"select_person","name":"assignee","required":false,"placeholder":{"tag":"plain_text","content":"Assignee"},"options":[]}`},
 		{"select person, prefilled", SelectPerson{Name: "a", Options: []PersonOption{{Value: "ou_1"}}, InitialOption: "ou_1"},
 			`{"tag":"select_person","name":"a","required":false,"options":[{"value":"ou_1"}],"initial_option":"ou_1"}`},
+		{"multi select person", MultiSelectPerson{Name: "people", Placeholder: Plain("Who")},
+			`{"tag":"multi_select_person","name":"people","required":false,"placeholder":{"tag":"plain_text","content":"Who"},"options":[]}`},
 		{"submit button", Button{Name: "submit_btn", Type: ButtonPrimary, Text: Plain("Create"), FormActionType: FormSubmit,
 			Behaviors: Callback(map[string]any{"flow": "todo", "iid": "itx_1"})},
 			`{"tag":"button","name":"submit_btn","type":"primary","text":{"tag":"plain_text","content":"Create"},"form_action_type":"submit","behaviors":[{"type":"callback","value":{"flow":"todo","iid":"itx_1"}}]}`},

@@ -152,3 +152,26 @@ func (s SelectPerson) MarshalJSON() ([]byte, error) {
 	f.Options = nonNil(f.Options)
 	return tagged(s, f)
 }
+
+// MultiSelectPerson is {"tag":"multi_select_person"}, allowed only inside a
+// form; its submitted value is an array of open_ids. Empty Options offer
+// every member of the chat. SelectedValues preselects members; like
+// SelectPerson's InitialOption it is only documented for ids in Options
+// (§8.6), so botd shows a prefill as text instead and leaves it empty.
+type MultiSelectPerson struct {
+	Name           string         `json:"name"`
+	Required       bool           `json:"required"`
+	Placeholder    Text           `json:"placeholder,omitzero"`
+	Options        []PersonOption `json:"options"`
+	SelectedValues []string       `json:"selected_values,omitempty"`
+}
+
+func (s MultiSelectPerson) node() node { return node{tag: "multi_select_person", name: s.Name} }
+
+// MarshalJSON implements json.Marshaler.
+func (s MultiSelectPerson) MarshalJSON() ([]byte, error) {
+	type fields MultiSelectPerson
+	f := fields(s)
+	f.Options = nonNil(f.Options)
+	return tagged(s, f)
+}

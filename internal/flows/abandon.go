@@ -14,7 +14,15 @@ import (
 // and, where a card can still be shown, the member is told: their submit
 // was answered "created" before the post was tried, so silence would leave
 // them believing it.
+//
+// A flow's own jobs (reminders, card updates) have no member waiting on a
+// form: giving up is logged as an error, for an operator to look at.
 func (e *Engine) AbandonJob(ctx context.Context, kind JobKind, interactionID string, cause error) {
+	if _, ok := e.jobs[kind]; ok {
+		e.log.Error("job abandoned: the platform refused it for good or retries ran out",
+			zap.String("job", string(kind)), zap.String("id", interactionID), zap.NamedError("cause", cause))
+		return
+	}
 	it, err := e.load(ctx, interactionID)
 	if err != nil {
 		e.log.Error("job abandoned; interaction gone", zap.String("job", string(kind)),

@@ -17,7 +17,9 @@ const (
 	ToastWarning = "warning"
 )
 
-// HandleAction answers a click on one of the bot's cards. The callback value
+// HandleAction answers a click on one of the bot's cards. A button on a
+// group card names its flow and record ({"flow","action","todo"...}) and
+// goes to the flow's HandleCardAction (see CardActor). A button on a form
 // names the interaction ({"flow","action","iid"}); only the member who owns
 // the interaction may act on it. A submit is checked by the flow: invalid
 // values get an error toast naming the fields (and the form again, errors
@@ -36,7 +38,21 @@ func (e *Engine) HandleAction(ctx context.Context, a Action) (Answer, error) {
 	locale := e.deps.DefaultLocale
 	log := e.log.With(zap.String("interaction_id", iid), zap.String("action", action), zap.String("operator_id", a.OperatorID))
 	if iid == "" {
-		log.Debug("action ignored: no interaction id in the callback value")
+		// A button on a group card: it names its flow and the record it
+		// acts on, and the flow takes it from here.
+		if actor, ok := e.flows[flowName].(CardActor); ok {
+			ans, err := actor.HandleCardAction(ctx, a)
+			if err != nil {
+				return Answer{}, fmt.Errorf("flows: %s %s: %w", flowName, action, err)
+			}
+			if a.Legacy {
+				// Legacy answers can only be JSON 1.0, which may not replace
+				// our 2.0 cards: the card job's PATCH updates them instead.
+				ans.Card = nil
+			}
+			return ans, nil
+		}
+		log.Debug("action ignored: no interaction id in the callback value", zap.String("flow", flowName))
 		return answer(ToastError, locale, msgFormExpired), nil
 	}
 	it, err := e.load(ctx, iid)

@@ -52,4 +52,41 @@
 // next run sends it again and the outbox flags the case as ambiguous. Both
 // forms carry the same interaction id, so either works, and a send_form that
 // finds another run's form already recorded deletes its own.
+//
+// # Records: todos and reminders after their card is posted
+//
+// An interaction ends when its card is in the group; what the card stands
+// for lives on as a record with its own id and compare-and-set Version
+// (records.go). A flow that keeps one implements Finisher: the finish job
+// calls BeforePost, which creates the record under an id derived from the
+// interaction's (so a retried job finds it), then posts the card, whose
+// buttons name the record, then AfterPost records the card's message id.
+//
+//	todo      open ──Mark done──▶ done ──Reopen──▶ open     (assignee, creator, admins)
+//	reminder  active ──fires (once)──▶ done
+//	          active | done with a pending snooze ──Cancel──▶ cancelled   (creator, admins)
+//
+// Buttons on group cards carry {"flow","action", and the record's id}, no
+// "iid": HandleAction routes them to the flow's HandleCardAction
+// (CardActor). A click answers at once with the new card, and enqueues a
+// card job that PATCHes the message for everyone; each change gets its own
+// job, which renders, PATCHes and re-reads until the record stood still, so
+// the last PATCH shows the last state whatever order concurrent jobs run in.
+//
+// # Scheduling
+//
+// What comes due (a reminder's next occurrence, a snooze, a todo's due
+// date) is a member of the due set (DueSet), scored by its due time:
+// "rem:{id}:{ms}", "rem:{id}:s{ms}", "tododue:{id}:{ms}". The scheduler
+// (internal/schedule) runs on every replica, reads members due by botd's
+// clock and calls EnqueueDue, which enqueues the job of the flow that
+// claims the prefix (JobSpec.DuePrefix) with the member as its id; then the
+// member is removed. Replicas racing enqueue once (the member is the task
+// id), and a crash between enqueue and removal enqueues again, so the fire
+// job is guarded by the record: a cancelled reminder, an occurrence that
+// is not its NextDue, or one at or before LastFired is skipped. It posts
+// first, with a uuid per occurrence, then records the occurrence and the
+// next one (computed from now in the reminder's zone, so missed occurrences
+// are skipped and an outage ends in one late firing), then puts the next one
+// in the due set. Fire jobs run at bulk priority: paced, never dropped.
 package flows

@@ -35,6 +35,22 @@ type Deps struct {
 	// Outbox records side effects so a run after a crash does not repeat
 	// them. Default: none (every effect looks new), for tests.
 	Outbox Outbox
+
+	// Reminders, Todos and Due keep the records of /remind and /todo and
+	// the schedule of what comes due. Default: Store, when it implements
+	// them (state.Store does); NewDefault needs all three.
+	Reminders ReminderStore
+	Todos     TodoStore
+	Due       DueSet
+	// Admins reports whether a member may act on anyone's reminders and
+	// todos in a chat. Default: nobody. Today it is the configured
+	// BOTD_ADMINS in every chat; the chat's owner and managers (GET chat,
+	// §11) can join them here later without touching the flows.
+	Admins func(chatID, openID string) bool
+	// ObserveLateness is told how late each scheduled post went out (fired
+	// minus due), by kind ("reminder", "todo_due"), for the lateness
+	// histogram. Default: nothing.
+	ObserveLateness func(kind string, late time.Duration)
 }
 
 // Engine runs the flows: it turns commands into interactions, runs their jobs
@@ -46,6 +62,8 @@ type Engine struct {
 	log   *zap.Logger
 	flows map[string]Flow
 	order []Flow // registration order, for /help
+	jobs  map[JobKind]JobSpec
+	due   []JobSpec // the specs with a DuePrefix
 }
 
 // New returns an engine with no flows; NewDefault adds the built-in ones.
@@ -75,13 +93,33 @@ func New(deps Deps) *Engine {
 	if deps.Outbox == nil {
 		deps.Outbox = nopOutbox{}
 	}
-	return &Engine{deps: deps, log: deps.Logger.Named("flows"), flows: map[string]Flow{}}
+	if deps.Reminders == nil {
+		deps.Reminders, _ = deps.Store.(ReminderStore)
+	}
+	if deps.Todos == nil {
+		deps.Todos, _ = deps.Store.(TodoStore)
+	}
+	if deps.Due == nil {
+		deps.Due, _ = deps.Store.(DueSet)
+	}
+	if deps.Admins == nil {
+		deps.Admins = func(string, string) bool { return false }
+	}
+	if deps.ObserveLateness == nil {
+		deps.ObserveLateness = func(string, time.Duration) {}
+	}
+	return &Engine{deps: deps, log: deps.Logger.Named("flows"), flows: map[string]Flow{}, jobs: map[JobKind]JobSpec{}}
 }
 
-// NewDefault returns an engine with the built-in flows: /todo and /help.
+// NewDefault returns an engine with the built-in flows: /todo, /remind and
+// /help. It panics when the deps lack the record stores they need.
 func NewDefault(deps Deps) *Engine {
 	e := New(deps)
-	e.Register(todoFlow{})
+	if e.deps.Reminders == nil || e.deps.Todos == nil || e.deps.Due == nil {
+		panic("flows: NewDefault needs Reminders, Todos and Due (or a Store that implements them)")
+	}
+	e.Register(&todoFlow{e: e})
+	e.Register(&remindFlow{e: e})
 	e.Register(helpFlow{flows: e.Flows})
 	return e
 }
@@ -96,9 +134,38 @@ func (e *Engine) Register(f Flow) {
 	if _, taken := e.flows[name]; taken {
 		panic(fmt.Sprintf("flows: Register: flow %q registered twice", name))
 	}
+	if r, ok := f.(JobRunner); ok {
+		for _, spec := range r.Jobs() {
+			if _, taken := e.jobs[spec.Kind]; taken || isInteractionJob(spec.Kind) {
+				panic(fmt.Sprintf("flows: Register: job kind %q of flow %q registered twice", spec.Kind, name))
+			}
+			e.jobs[spec.Kind] = spec
+			if spec.DuePrefix != "" {
+				e.due = append(e.due, spec)
+			}
+		}
+	}
 	e.flows[name] = f
 	e.order = append(e.order, f)
 }
+
+// JobKinds returns every kind of job the engine runs: the steps of
+// interactions, then the registered flows' own. The job queue registers a
+// handler for each.
+func (e *Engine) JobKinds() []JobKind {
+	kinds := []JobKind{JobSendForm, JobFinish, JobCancel}
+	for _, f := range e.order {
+		if r, ok := f.(JobRunner); ok {
+			for _, spec := range r.Jobs() {
+				kinds = append(kinds, spec.Kind)
+			}
+		}
+	}
+	return kinds
+}
+
+// isAdmin reports whether openID may act on anyone's records in chatID.
+func (e *Engine) isAdmin(chatID, openID string) bool { return e.deps.Admins(chatID, openID) }
 
 // Flows returns the registered flows in registration order.
 func (e *Engine) Flows() []Flow { return append([]Flow(nil), e.order...) }

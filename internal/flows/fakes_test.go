@@ -21,11 +21,18 @@ type memStore struct {
 	beforeUpdate func(it *Interaction)
 	failCreate   error
 	failUpdate   error // returned once by the next UpdateInteraction
+
+	records    map[string][]byte    // reminders and todos by id, as JSON
+	failRecord error                // returned once by the next record update
+	order      []string             // record ids in creation order
+	due        map[string]time.Time // the due set
 }
 
 var _ Store = (*memStore)(nil)
 
-func newMemStore() *memStore { return &memStore{m: map[string][]byte{}} }
+func newMemStore() *memStore {
+	return &memStore{m: map[string][]byte{}, records: map[string][]byte{}, due: map[string]time.Time{}}
+}
 
 func (s *memStore) CreateInteraction(_ context.Context, it *Interaction) error {
 	s.mu.Lock()
@@ -298,22 +305,27 @@ const (
 )
 
 type env struct {
+	ran    int // jobs run by drain so far
 	e      *Engine
 	store  *memStore
 	sender *recSender
 	jobs   *recJobs
+	clock  *testClock
+	admins map[string]bool
 }
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
-	v := &env{store: newMemStore(), sender: newRecSender(), jobs: &recJobs{}}
+	v := &env{store: newMemStore(), sender: newRecSender(), jobs: &recJobs{}, clock: &testClock{now: testNow},
+		admins: map[string]bool{}}
 	n := 0
 	var mu sync.Mutex
 	v.e = NewDefault(Deps{
 		Store:     v.store,
 		Sender:    v.sender,
 		Jobs:      v.jobs,
-		Clock:     func() time.Time { return testNow },
+		Clock:     v.clock.Now,
+		Admins:    func(_, openID string) bool { return v.admins[openID] },
 		Logger:    zaptest.NewLogger(t),
 		BotOpenID: func() string { return botID },
 		NewID: func() string {

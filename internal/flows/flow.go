@@ -1,6 +1,7 @@
 package flows
 
 import (
+	"context"
 	"time"
 
 	"github.com/botd/botd/internal/card"
@@ -79,3 +80,56 @@ func cancelButton(it *Interaction, name string, label Msg) card.Button {
 
 // mention is card markdown that shows (and, in a group card, notifies) a member.
 func mention(openID string) string { return "<at id=" + openID + "></at>" }
+
+// The optional interfaces below let a flow own what outlives its
+// interaction: records in the group (a todo, a reminder), the buttons on
+// their cards and the jobs that fire or update them. A flow that implements
+// any of them holds the Engine it was registered with and does its own I/O
+// through it; Form, Final and Submit stay pure.
+
+// CardActor is a flow whose group cards have buttons. Their callback values
+// carry no interaction id, so the Engine routes them by the value's "flow"
+// to HandleCardAction, which answers as HandleAction does: a refused or late
+// click gets a toast and a nil error; an error means the store or the queue
+// failed.
+type CardActor interface {
+	Flow
+	HandleCardAction(ctx context.Context, a Action) (Answer, error)
+}
+
+// Finisher is a Submitter that keeps a record of what it posts. The
+// Engine's finish job calls BeforePost before posting the final card and
+// AfterPost once its message id is known; both may run more than once for
+// one interaction (the job is retried), so both must be idempotent.
+type Finisher interface {
+	Submitter
+	BeforePost(ctx context.Context, it *Interaction) error
+	AfterPost(ctx context.Context, it *Interaction, messageID string) error
+}
+
+// FormLoader is a flow whose ephemeral card shows stored data (/todo list):
+// the send_form job calls LoadForm instead of Form.
+type FormLoader interface {
+	Flow
+	LoadForm(ctx context.Context, it *Interaction) (*card.Card, error)
+}
+
+// JobRunner is a flow with jobs of its own: not steps of an interaction but
+// work on its records (fire a reminder, update a card). Their kinds must be
+// unique across flows.
+type JobRunner interface {
+	Flow
+	Jobs() []JobSpec
+}
+
+// JobSpec is one kind of job a JobRunner runs. Run gets the id the job was
+// enqueued with and follows the RunJob contract: it runs at least once,
+// must be idempotent, and returns errors wrapping ErrNotFound when its
+// record is gone. DuePrefix, when set, claims the due-set members that
+// start with it: the scheduler enqueues this kind for each, with the member
+// as the id.
+type JobSpec struct {
+	Kind      JobKind
+	DuePrefix string
+	Run       func(ctx context.Context, id string) error
+}

@@ -3,8 +3,11 @@ package flows
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"go.uber.org/zap"
+
+	"github.com/botd/botd/internal/card"
 )
 
 // RunJob runs one step of an interaction outside the request that caused
@@ -16,7 +19,15 @@ import (
 // (the queue drops the job), a Sender error that may implement
 // Retryable() bool, or a permanent error, whose Retryable reports false,
 // for a job that can never succeed (an unknown kind or flow).
+//
+// Kinds that a JobRunner flow registered go to that flow, with id as given.
 func (e *Engine) RunJob(ctx context.Context, kind JobKind, interactionID string) error {
+	if spec, ok := e.jobs[kind]; ok {
+		if err := spec.Run(ctx, interactionID); err != nil {
+			return fmt.Errorf("flows: %s %s: %w", kind, interactionID, err)
+		}
+		return nil
+	}
 	it, err := e.load(ctx, interactionID)
 	if err != nil {
 		return fmt.Errorf("flows: %s: %w", kind, err)
@@ -52,8 +63,16 @@ func (e *Engine) sendForm(ctx context.Context, it *Interaction, flow Flow, log *
 		log.Debug("form not sent: already sent", zap.String("message_id", it.EphemeralMessageID))
 		return nil
 	}
+	form := flow.Form
+	if l, ok := flow.(FormLoader); ok {
+		c, err := l.LoadForm(ctx, it)
+		if err != nil {
+			return fmt.Errorf("load form: %w", err)
+		}
+		form = func(*Interaction, FieldErrors) *card.Card { return c }
+	}
 	msgID, err := e.effect(ctx, it, effectSendForm, log, func() (string, error) {
-		return e.deps.Sender.SendEphemeral(ctx, it.ChatID, it.UserID, flow.Form(it, nil))
+		return e.deps.Sender.SendEphemeral(ctx, it.ChatID, it.UserID, form(it, nil))
 	})
 	if err != nil {
 		return fmt.Errorf("send form: %w", err)
@@ -96,6 +115,12 @@ func (e *Engine) finish(ctx context.Context, it *Interaction, flow Flow, log *za
 	if !ok {
 		return permanent(fmt.Errorf("flow %q has no final card", flow.Name()))
 	}
+	fin, keeps := flow.(Finisher)
+	if keeps && it.FinalMessageID == "" {
+		if err := fin.BeforePost(ctx, it); err != nil {
+			return fmt.Errorf("before posting the final card: %w", err)
+		}
+	}
 	if it.FinalMessageID == "" {
 		// The uuid makes the platform drop a second post within the hour, for
 		// a crash between the post and recording its id.
@@ -117,11 +142,20 @@ func (e *Engine) finish(ctx context.Context, it *Interaction, flow Flow, log *za
 		}
 		log.Info("final card posted", zap.String("message_id", it.FinalMessageID))
 	}
+	if keeps {
+		// Also when a previous run recorded the id and then failed: the
+		// hook may not have run.
+		if err := fin.AfterPost(ctx, it, it.FinalMessageID); err != nil {
+			return fmt.Errorf("after posting the final card: %w", err)
+		}
+	}
 	deleted := it.EphemeralMessageID
 	if deleted != "" {
 		if err := e.deleteForm(ctx, it, log, deleted); err != nil {
 			return err
 		}
+	} else {
+		e.flagLostForm(ctx, it, log)
 	}
 	it, _, err := e.update(ctx, it, func(it *Interaction) bool {
 		if it.Status != StatusSubmitted {
@@ -152,6 +186,7 @@ func (e *Engine) deleteCancelled(ctx context.Context, it *Interaction, log *zap.
 	case it.EphemeralMessageID == "":
 		// Not sent yet: send_form sees the cancel and sends nothing.
 		log.Debug("cancel: no form to delete")
+		e.flagLostForm(ctx, it, log)
 		return nil
 	}
 	if err := e.deleteForm(ctx, it, log, it.EphemeralMessageID); err != nil {
@@ -159,6 +194,21 @@ func (e *Engine) deleteCancelled(ctx context.Context, it *Interaction, log *zap.
 	}
 	log.Info("form deleted")
 	return nil
+}
+
+// flagLostForm handles an interaction that ends with no form on record: if a
+// send of its form was started and never recorded (the process died during
+// the call), the form may be on the member's screen with an id nobody knows,
+// and it cannot be deleted. That is flagged in the outbox, and logged, so it
+// is counted rather than silent.
+func (e *Engine) flagLostForm(ctx context.Context, it *Interaction, log *zap.Logger) {
+	flagged, err := e.deps.Outbox.FlagIfStarted(ctx, it.ID, effectSendForm)
+	switch {
+	case err != nil:
+		log.Warn("outbox: cannot check for an interrupted form send", zap.Error(err))
+	case flagged:
+		log.Warn("a form whose send was interrupted may stay visible: its message id was never learnt")
+	}
 }
 
 // deleteForm deletes one of the interaction's forms. A repeated delete is harmless (the
@@ -185,3 +235,26 @@ func (p permanentError) Unwrap() error { return p.err }
 
 // Retryable reports false: running the job again cannot help.
 func (p permanentError) Retryable() bool { return false }
+
+// isInteractionJob reports whether kind is a step of an interaction.
+func isInteractionJob(kind JobKind) bool {
+	return kind == JobSendForm || kind == JobFinish || kind == JobCancel
+}
+
+// EnqueueDue enqueues the job for a due-set member that has come due; the
+// scheduler calls it for every member whose time has come, on every
+// replica, so the member is the job's id (and its task id: replicas racing
+// enqueue it once) and the job is idempotent. A member no flow claims can
+// never run: the error says so with Retryable false, and the scheduler
+// drops it.
+func (e *Engine) EnqueueDue(ctx context.Context, member string) error {
+	for _, spec := range e.due {
+		if strings.HasPrefix(member, spec.DuePrefix) {
+			if err := e.deps.Jobs.Enqueue(ctx, spec.Kind, member); err != nil {
+				return fmt.Errorf("flows: enqueue %s for %s: %w", spec.Kind, member, err)
+			}
+			return nil
+		}
+	}
+	return permanent(fmt.Errorf("flows: due member %q: no flow claims it", member))
+}

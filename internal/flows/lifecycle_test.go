@@ -191,7 +191,9 @@ func TestActionRefused(t *testing.T) {
 		{"expired iid", userID, func(*Interaction) map[string]any {
 			return map[string]any{"flow": "todo", "action": "submit", "iid": "itx_gone"}
 		}, "This form has expired"},
-		{"no iid", userID, func(*Interaction) map[string]any { return map[string]any{"flow": "todo"} }, "This form has expired"},
+		// Without an iid the value is taken for a group card's, and names no todo.
+		{"no iid", userID, func(*Interaction) map[string]any { return map[string]any{"flow": "todo"} }, "This button no longer works"},
+		{"no iid, no flow", userID, func(*Interaction) map[string]any { return map[string]any{"action": "submit"} }, "This form has expired"},
 		{"iid not a string", userID, func(*Interaction) map[string]any { return map[string]any{"iid": 42} }, "This form has expired"},
 		{"wrong flow", userID, func(it *Interaction) map[string]any {
 			return map[string]any{"flow": "remind", "action": "submit", "iid": it.ID}

@@ -147,8 +147,8 @@ func TestRegister(t *testing.T) {
 	for _, f := range v.e.Flows() {
 		names = append(names, f.Name())
 	}
-	if got := strings.Join(names, ","); got != "todo,help" {
-		t.Errorf("Flows() = %s, want todo,help", got)
+	if got := strings.Join(names, ","); got != "todo,remind,help" {
+		t.Errorf("Flows() = %s, want todo,remind,help", got)
 	}
 	for _, name := range []string{"todo", "", "Todo"} {
 		func() {

@@ -61,7 +61,7 @@ var (
 	msgUnknownCommand = Msg{"Unknown command /%s. Try /help", "未知命令 /%s。试试 /help"}
 
 	// /todo.
-	msgTodoDescribe            = Msg{"Create a todo; a title and an @mention after the command fill in the form", "创建待办；命令后的标题和 @成员 会预填表单"}
+	msgTodoDescribe            = Msg{"Create a todo; a title and an @mention after the command fill in the form. /todo list shows the open ones", "创建待办；命令后的标题和 @成员 会预填表单。/todo list 列出未完成的待办"}
 	msgTodoFormTitle           = Msg{"New todo", "新建待办"}
 	msgTodoTitleLabel          = Msg{"Title", "标题"}
 	msgTodoTitlePlaceholder    = Msg{"What needs doing?", "要做什么？"}
@@ -81,6 +81,83 @@ var (
 	msgTodoAssignee            = Msg{"**Assignee** %s", "**负责人** %s"}
 	msgTodoDue                 = Msg{"**Due** %s", "**截止日期** %s"}
 	msgTodoCreatedBy           = Msg{"Created by %s", "创建人 %s"}
+
+	// The todo card in the group, and /todo list.
+	msgTodoMarkDone       = Msg{"Mark done", "标记完成"}
+	msgTodoReopen         = Msg{"Reopen", "重新打开"}
+	msgTodoDoneBy         = Msg{"✅ Done by %s at %s", "✅ %s 于 %s 完成"}
+	msgTodoMarkedDone     = Msg{"Marked done", "已标记完成"}
+	msgTodoReopened       = Msg{"Reopened", "已重新打开"}
+	msgTodoAlreadyDone    = Msg{"Already done", "已经完成了"}
+	msgTodoAlreadyOpen    = Msg{"Already open", "已经是未完成状态"}
+	msgTodoNotAllowed     = Msg{"Only the assignee, the creator or an admin can change this todo", "只有负责人、创建人或管理员可以修改此待办"}
+	msgTodoDueTitle       = Msg{"⏰ Todo due today", "⏰ 待办今天到期"}
+	msgTodoDueNudge       = Msg{"%s this todo is due today", "%s 这个待办今天到期"}
+	msgTodoListTitle      = Msg{"Open todos (%d)", "未完成的待办（%d）"}
+	msgTodoListEmpty      = Msg{"No open todos in this chat", "本群没有未完成的待办"}
+	msgTodoListPage       = Msg{"Page %d of %d", "第 %d 页，共 %d 页"}
+	msgTodoListPrev       = Msg{"Previous", "上一页"}
+	msgTodoListNext       = Msg{"Next", "下一页"}
+	msgTodoListNoAssignee = Msg{"**Assignee** none", "**负责人** 无"}
+
+	// /remind: the form.
+	msgRemindDescribe          = Msg{"Set a reminder: /remind tomorrow 9:00 standup, /remind in 30m stretch", "设置提醒：/remind 明天 9点 站会，/remind 30分钟后 喝水"}
+	msgRemindFormTitle         = Msg{"New reminder", "新建提醒"}
+	msgRemindWhatLabel         = Msg{"Remind of", "提醒内容"}
+	msgRemindWhatPlaceholder   = Msg{"What should the group be reminded of?", "要提醒什么？"}
+	msgRemindDatePlaceholder   = Msg{"Date", "日期"}
+	msgRemindTimePlaceholder   = Msg{"Time", "时间"}
+	msgRemindRepeatPlaceholder = Msg{"Repeat", "重复"}
+	msgRepeatOnce              = Msg{"Once", "不重复"}
+	msgRepeatDaily             = Msg{"Every day", "每天"}
+	msgRepeatWeekdays          = Msg{"Every weekday (Mon–Fri)", "每个工作日（周一至周五）"}
+	msgRepeatWeekly            = Msg{"Every week", "每周"}
+	msgNotifyPlaceholder       = Msg{"Who is reminded", "提醒谁"}
+	msgNotifySender            = Msg{"Me", "我"}
+	msgNotifyGroup             = Msg{"The whole group", "全体成员"}
+	msgNotifyPeople            = Msg{"The people chosen below", "下面选择的人"}
+	msgRemindPeopleCurrent     = Msg{"Reminds: %s (pick people to change)", "提醒对象：%s（可另选）"}
+	msgRemindPeoplePlaceholder = Msg{"People to remind", "提醒哪些人"}
+	msgRemindSubmit            = Msg{"Set reminder", "设置提醒"}
+	msgRemindCreated           = Msg{"Reminder set", "提醒已设置"}
+	msgRemindWhatRequired      = Msg{"Say what to remind of", "请填写提醒内容"}
+	msgRemindWhatTooLong       = Msg{"Reminder text is too long (at most %d characters)", "提醒内容过长（最多 %d 个字）"}
+	msgRemindDateInvalid       = Msg{"Pick a date", "请选择日期"}
+	msgRemindTimeInvalid       = Msg{"Pick a time", "请选择时间"}
+	msgRemindDatePast          = Msg{"Date is in the past", "日期已过"}
+	msgRemindTimePast          = Msg{"That time has passed", "该时间已过"}
+	msgRemindTooFar            = Msg{"At most a year ahead", "最多只能设置一年以内的提醒"}
+	msgRemindRepeatInvalid     = Msg{"Pick how it repeats", "请选择重复方式"}
+	msgRemindNotifyInvalid     = Msg{"Pick who is reminded", "请选择提醒对象"}
+	msgRemindPeopleRequired    = Msg{"Pick at least one person", "请至少选择一人"}
+	msgRemindPeopleTooMany     = Msg{"At most %d people", "最多 %d 人"}
+	msgRemindPeopleInvalid     = Msg{"Not a valid member", "成员无效"}
+
+	// /remind: the card in the group, and the reminder when it fires.
+	msgRemindTitle            = Msg{"⏰ Reminder", "⏰ 提醒"}
+	msgRemindWhen             = Msg{"**When** %s", "**时间** %s"}
+	msgRemindRepeats          = Msg{"**Repeats** %s", "**重复** %s"}
+	msgRemindNotifies         = Msg{"**Reminds** %s", "**提醒** %s"}
+	msgRemindSetBy            = Msg{"Set by %s", "设置人 %s"}
+	msgRemindEveryone         = Msg{"everyone", "所有人"}
+	msgRemindCancelledBy      = Msg{"Cancelled by %s at %s", "%s 于 %s 取消"}
+	msgRemindSentAt           = Msg{"Sent at %s", "已于 %s 提醒"}
+	msgRemindCancel           = Msg{"Cancel reminder", "取消提醒"}
+	msgRemindCancelled        = Msg{"Reminder cancelled", "提醒已取消"}
+	msgRemindAlreadyCancelled = Msg{"Already cancelled", "已经取消了"}
+	msgRemindAlreadySent      = Msg{"Already sent", "已经提醒过了"}
+	msgRemindCancelNotAllowed = Msg{"Only the member who set this reminder or an admin can cancel it", "只有设置提醒的人或管理员可以取消"}
+	msgRemindNotAllowed       = Msg{"Only the people this reminder is for can do that", "只有被提醒的人可以操作"}
+	msgRemindDueSetBy         = Msg{"Due %s · set by %s", "时间 %s · 设置人 %s"}
+	msgRemindLate             = Msg{"Sent late: it was due %s, while botd was unavailable", "延迟送达：原定 %s，当时 botd 不可用"}
+	msgRemindDone             = Msg{"Done", "完成"}
+	msgRemindSnooze10         = Msg{"Snooze 10 min", "10 分钟后再提醒"}
+	msgRemindSnooze60         = Msg{"Snooze 1 hour", "1 小时后再提醒"}
+	msgRemindDoneBy           = Msg{"✅ Done by %s at %s", "✅ %s 于 %s 完成"}
+	msgRemindSnoozedBy        = Msg{"💤 Snoozed by %s until %s", "💤 %s 推迟到 %s"}
+	msgRemindSnoozed          = Msg{"Snoozed until %s", "已推迟到 %s"}
+	msgRemindMarkedDone       = Msg{"Marked done", "已完成"}
+	msgRemindAlreadyDone      = Msg{"Already done", "已经完成了"}
 )
 
 // toast returns a toast of the given type whose default text is in locale.

@@ -29,6 +29,9 @@ type Outbox interface {
 	// Abort forgets a started effect that certainly did not happen (the
 	// platform refused it), so the next run is not taken for a crash.
 	Abort(ctx context.Context, interactionID, effect string) error
+	// FlagIfStarted flags effect as ambiguous if it was started and never
+	// completed, and reports whether it did.
+	FlagIfStarted(ctx context.Context, interactionID, effect string) (bool, error)
 }
 
 // OutboxEntry is what the outbox knows about one effect.
@@ -63,6 +66,9 @@ func (nopOutbox) Begin(context.Context, string, string) (OutboxEntry, error) {
 }
 func (nopOutbox) Complete(context.Context, string, string, string) error { return nil }
 func (nopOutbox) Abort(context.Context, string, string) error            { return nil }
+func (nopOutbox) FlagIfStarted(context.Context, string, string) (bool, error) {
+	return false, nil
+}
 
 // effect runs call at most once per completed run: if an earlier run of the
 // same effect completed, it returns that result without calling. The result

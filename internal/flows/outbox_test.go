@@ -44,6 +44,16 @@ func (o *memOutbox) Abort(_ context.Context, id, effect string) error {
 	return nil
 }
 
+func (o *memOutbox) FlagIfStarted(_ context.Context, id, effect string) (bool, error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.m[id+"/"+effect].State != OutboxStarted {
+		return false, nil
+	}
+	o.ambiguous = append(o.ambiguous, effect+":"+id)
+	return true, nil
+}
+
 // refused is a Sender error after which the platform certainly did nothing.
 type refused struct{}
 
@@ -123,5 +133,21 @@ func TestOutboxRecordsEveryEffect(t *testing.T) {
 		if e := o.m[it.ID+"/"+effect]; e.State != OutboxDone {
 			t.Errorf("%s: %+v, want done", effect, e)
 		}
+	}
+}
+
+// The form's send was interrupted (started, never recorded) and the member
+// submitted anyway: finish cannot delete a form whose id it never learnt,
+// so it flags the case instead of passing over it in silence.
+func TestOutboxFlagsFormLostToACrash(t *testing.T) {
+	v, o := newEnvWithOutbox(t)
+	it := v.start(t, "/todo Buy milk")
+	if _, err := o.Begin(context.Background(), it.ID, effectSendForm); err != nil { // the crashed run
+		t.Fatal(err)
+	}
+	v.click(t, it, userID, ActionSubmit, validForm())
+	v.run(t, JobFinish, it.ID)
+	if len(o.ambiguous) != 1 || o.ambiguous[0] != "send_form:"+it.ID {
+		t.Fatalf("ambiguous = %v, want the interrupted send", o.ambiguous)
 	}
 }

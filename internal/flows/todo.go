@@ -18,11 +18,19 @@ const (
 
 	todoTitleMax = 200
 	todoNotesMax = 1000
+
+	// todoMode is the Form key that marks a /todo list interaction.
+	todoMode     = "mode"
+	todoModeList = "list"
 )
 
 // todoFlow is /todo [title] [@person]: a form for a todo, and on submit a
-// card for the group with its title, assignee, due date and notes.
-type todoFlow struct{}
+// card for the group with its title, assignee, due date and notes, which
+// members then mark done or reopen (todo_record.go). /todo list shows the
+// chat's open todos (todo_list.go).
+type todoFlow struct {
+	e *Engine // for the records; nil in tests of the form alone
+}
 
 func (todoFlow) Name() string                  { return "todo" }
 func (todoFlow) Describe(locale string) string { return msgTodoDescribe.In(locale) }
@@ -30,8 +38,12 @@ func (todoFlow) Submitted() Msg                { return msgTodoCreated }
 
 // Start prefills the title from the arguments, the due date from a leading
 // or trailing "today"/"tomorrow" ("/todo Buy milk tomorrow") and the
-// assignee from the first member mentioned.
+// assignee from the first member mentioned. "/todo list" is the list instead.
 func (todoFlow) Start(it *Interaction, cmd Command, now time.Time) {
+	if isListWord(cmd.Args) {
+		it.Form[todoMode] = todoModeList
+		return
+	}
 	title := cmd.Args
 	if rest, days, ok := cutDueWord(title); ok {
 		title = rest
@@ -174,27 +186,10 @@ func userZone(s Submission, offset *time.Location) *time.Location {
 	return time.UTC
 }
 
-// Final renders the todo card the group sees. The title and notes are the
-// user's words, so they go in plain text, never markdown: a title of
-// "<at id=all></at>" must not notify the whole chat.
-func (todoFlow) Final(it *Interaction) *card.Card {
-	loc, f := it.Locale, it.Form
-	var lines []string
-	if a := f[todoAssignee]; isOpenID(a) {
-		lines = append(lines, msgTodoAssignee.In(loc, mention(a)))
-	}
-	if d := f[todoDue]; d != "" {
-		lines = append(lines, msgTodoDue.In(loc, d))
-	}
-	var elements []card.Element
-	if len(lines) > 0 {
-		elements = append(elements, card.Markdown{Content: strings.Join(lines, "\n")})
-	}
-	if n := f[todoNotes]; n != "" {
-		elements = append(elements, card.PlainText(n))
-	}
-	elements = append(elements, card.Markdown{Content: msgTodoCreatedBy.In(loc, mention(it.UserID)), TextSize: "notation"})
-	return card.New(card.Header{Title: card.Plain(f[todoTitle]), Template: card.Blue}, elements...)
+// Final renders the todo card the group sees: the card of the record
+// BeforePost created, with its Mark done button.
+func (f todoFlow) Final(it *Interaction) *card.Card {
+	return todoCard(todoFromInteraction(it), f.zone(it.Timezone))
 }
 
 // dueWords are the words Start reads as a due date, in days from today.

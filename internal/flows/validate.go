@@ -139,3 +139,57 @@ func truncate(s string, n int) string {
 	}
 	return s
 }
+
+// formStrings reads a form value that should be a list of strings (a
+// multi-select); one string counts as a list of one.
+func formStrings(form map[string]any, name string) []string {
+	var out []string
+	switch v := form[name].(type) {
+	case string:
+		if v = strings.TrimSpace(v); v != "" {
+			out = append(out, v)
+		}
+	case []any:
+		for _, e := range v {
+			if s, ok := e.(string); ok && strings.TrimSpace(s) != "" {
+				out = append(out, strings.TrimSpace(s))
+			}
+		}
+	}
+	return out
+}
+
+// parseClock reads a time picker value: "09:05 +0800" as the platform sends
+// it, or "09:05" as the engine stores it, with the UTC offset when the value
+// carried one.
+func parseClock(v string) (hour, min int, offset *time.Location, ok bool) {
+	if t, err := time.Parse(card.TimeValueLayout, v); err == nil {
+		return t.Hour(), t.Minute(), t.Location(), true
+	}
+	if t, err := time.Parse(card.TimeLayout, v); err == nil {
+		return t.Hour(), t.Minute(), nil, true
+	}
+	return 0, 0, nil, false
+}
+
+// splitPeople reads the comma-separated open_ids the engine stores.
+func splitPeople(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// mentions is card markdown mentioning each of ids.
+func mentions(ids []string) string {
+	parts := make([]string, 0, len(ids))
+	for _, id := range ids {
+		if isOpenID(id) {
+			parts = append(parts, mention(id))
+		}
+	}
+	return strings.Join(parts, " ")
+}

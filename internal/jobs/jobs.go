@@ -86,6 +86,15 @@ var specs = map[flows.JobKind]spec{
 	flows.JobSendForm: {maxRetry: 8, priority: flows.PriorityInteractive},  // about 50 s of retries (see retryDelay)
 	flows.JobFinish:   {maxRetry: 25, priority: flows.PriorityInteractive}, // over an hour: nothing submitted is dropped
 	flows.JobCancel:   {maxRetry: 10, priority: flows.PriorityInteractive}, // a few minutes
+	// Scheduled posts: nobody is watching them live, so they use the bulk
+	// share of the quota and queue behind forms; pacing defers them without
+	// using up retries, and failures retry for over an hour: a 9:00 storm
+	// goes out late rather than not at all.
+	flows.JobRemindFire: {maxRetry: 25, priority: flows.PriorityBulk},
+	flows.JobTodoDue:    {maxRetry: 25, priority: flows.PriorityBulk},
+	// Card updates after a click: the member who clicked is watching.
+	flows.JobRemindCard: {maxRetry: 15, priority: flows.PriorityInteractive},
+	flows.JobTodoCard:   {maxRetry: 15, priority: flows.PriorityInteractive},
 }
 
 func specOf(kind flows.JobKind) spec {
@@ -102,6 +111,9 @@ func (c Config) queueName(p flows.Priority) string { return c.Queue + ":" + p.St
 
 const taskPrefix = "botd:"
 
+// payload names what a job works on: an interaction, or for a flow's own
+// jobs a record or due-set member. The key stays "iid" so that jobs queued
+// by an older botd still run.
 type payload struct {
 	InteractionID string `json:"iid"`
 }
@@ -180,11 +192,16 @@ func (q *Queue) Enqueue(ctx context.Context, kind flows.JobKind, interactionID s
 	return nil
 }
 
-// Start runs jobs with r until Shutdown.
+// Start runs jobs with r until Shutdown: every kind r lists when it has a
+// JobKinds method (*flows.Engine does), else the interaction steps.
 func (q *Queue) Start(r Runner) error {
 	q.runner = r
 	mux := asynq.NewServeMux()
-	for _, kind := range []flows.JobKind{flows.JobSendForm, flows.JobFinish, flows.JobCancel} {
+	kinds := []flows.JobKind{flows.JobSendForm, flows.JobFinish, flows.JobCancel}
+	if k, ok := r.(interface{ JobKinds() []flows.JobKind }); ok {
+		kinds = k.JobKinds()
+	}
+	for _, kind := range kinds {
 		kind := kind
 		mux.HandleFunc(taskPrefix+string(kind), func(ctx context.Context, t *asynq.Task) error {
 			return q.run(ctx, r, kind, t)
@@ -210,10 +227,10 @@ func (q *Queue) run(ctx context.Context, r Runner, kind flows.JobKind, t *asynq.
 		outcome = outcomeOK
 		return nil
 	case errors.Is(err, flows.ErrNotFound):
-		// The interaction expired or never existed: nothing left to do.
+		// The interaction or record expired or never existed: nothing left to do.
 		outcome = outcomeDropped
-		q.log.Info("job dropped: interaction not found", zap.String("job", string(kind)),
-			zap.String("interaction_id", p.InteractionID))
+		q.log.Info("job dropped: what it works on is gone", zap.String("job", string(kind)),
+			zap.String("id", p.InteractionID))
 		return nil
 	case !isFailure(err):
 		outcome = outcomeDeferred

@@ -1,0 +1,110 @@
+package flows
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/botd/botd/internal/card"
+)
+
+// todoPageSize is how many todos one page of /todo list shows: ten todos
+// are at most thirty components, far below the 200 a card may hold.
+const todoPageSize = 10
+
+// isListWord reports whether the arguments of /todo ask for the list.
+func isListWord(args string) bool {
+	switch strings.ToLower(args) {
+	case "list", "ls", "列表", "清单":
+		return true
+	}
+	return false
+}
+
+// LoadForm renders the first page of /todo list; any other /todo gets its
+// form.
+func (f todoFlow) LoadForm(ctx context.Context, it *Interaction) (*card.Card, error) {
+	if it.Form[todoMode] != todoModeList {
+		return f.Form(it, nil), nil
+	}
+	return f.listCard(ctx, it.ChatID, it.ID, it.Locale, 0)
+}
+
+// page answers Previous and Next with the page asked for, replacing the
+// ephemeral card.
+//
+// Replacing an ephemeral card through the callback's answer is not
+// documented either way (§7.3, §9.5); deleting it and sending a new one is.
+// botd answers with the card (JSON 2.0 replacing JSON 2.0) because it is
+// instant and costs no Open API call, and because the form flow already
+// relies on the same behaviour to show errors beside their fields. The
+// toast names the page, so a client that ignored the card still says
+// something true.
+func (f todoFlow) page(ctx context.Context, a Action) (Answer, error) {
+	chat, _ := a.Value["chat"].(string)
+	list, _ := a.Value["list"].(string)
+	locale, _ := a.Value["locale"].(string)
+	page, err := strconv.Atoi(fmt.Sprint(a.Value["page"]))
+	if chat == "" || err != nil || page < 0 {
+		return answer(ToastError, f.e.deps.DefaultLocale, msgUnknownAction), nil
+	}
+	c, err := f.listCard(ctx, chat, list, locale, page)
+	if err != nil {
+		return Answer{}, err
+	}
+	return Answer{Card: c}, nil
+}
+
+// listCard renders one page of the chat's open todos, newest first. list is
+// the interaction that shows it, whose Close button deletes the card.
+func (f todoFlow) listCard(ctx context.Context, chatID, list, locale string, page int) (*card.Card, error) {
+	todos, total, err := f.e.deps.Todos.OpenTodos(ctx, chatID, page*todoPageSize, todoPageSize)
+	if err != nil {
+		return nil, fmt.Errorf("list open todos of %s: %w", chatID, err)
+	}
+	pages := max(1, (total+todoPageSize-1)/todoPageSize)
+	var elements []card.Element
+	if total == 0 {
+		elements = append(elements, card.PlainText(msgTodoListEmpty.In(locale)))
+	}
+	for i, t := range todos {
+		if i > 0 {
+			elements = append(elements, card.Divider{})
+		}
+		// The title is the user's words: plain text (see todoCard).
+		elements = append(elements, card.PlainText(t.Title))
+		assignee := msgTodoListNoAssignee.In(locale)
+		if isOpenID(t.Assignee) {
+			assignee = msgTodoAssignee.In(locale, mention(t.Assignee))
+		}
+		line := assignee
+		if t.Due != "" {
+			line += " · " + msgTodoDue.In(locale, t.Due)
+		}
+		elements = append(elements, card.Markdown{Content: line, TextSize: "notation"})
+	}
+	if pages > 1 {
+		elements = append(elements, card.Markdown{Content: msgTodoListPage.In(locale, page+1, pages), TextSize: "notation"})
+	}
+	value := func(p int) map[string]any {
+		return map[string]any{"flow": "todo", "action": actionTodoPage, "chat": chatID, "list": list, "locale": locale, "page": strconv.Itoa(p)}
+	}
+	var nav []card.Column
+	if page > 0 {
+		nav = append(nav, card.Column{Width: "auto", Elements: []card.Element{card.Button{Name: "todo_prev_btn",
+			Text: card.Plain(msgTodoListPrev.In(locale)), Behaviors: card.Callback(value(page - 1))}}})
+	}
+	if page+1 < pages {
+		nav = append(nav, card.Column{Width: "auto", Elements: []card.Element{card.Button{Name: "todo_next_btn",
+			Text: card.Plain(msgTodoListNext.In(locale)), Behaviors: card.Callback(value(page + 1))}}})
+	}
+	if list != "" {
+		closeBtn := cancelButton(&Interaction{ID: list, Flow: "todo", Locale: locale}, "close_btn", msgClose)
+		nav = append(nav, card.Column{Width: "auto", Elements: []card.Element{closeBtn}})
+	}
+	if len(nav) > 0 {
+		elements = append(elements, card.ColumnSet{Columns: nav})
+	}
+	return card.New(card.Header{Title: card.Plain(msgTodoListTitle.In(locale, total)), Template: card.Blue}, elements...), nil
+}
