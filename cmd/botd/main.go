@@ -34,8 +34,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	configPath := fs.String("config", "", "config file (default "+DefaultConfigPath+" when present)")
 	checkConfig := fs.Bool("check-config", false, "load and validate the config, print it with secrets masked, and exit")
+	playgroundMode := fs.Bool("playground", false, "run botd, a Feishu simulator and a web page playing a group chat, on this machine")
 	if err := fs.Parse(args); err != nil {
 		return 2
+	}
+	if *playgroundMode {
+		return runPlayground(*configPath, stdout, stderr)
 	}
 
 	cfg, err := LoadConfig(*configPath, os.LookupEnv)

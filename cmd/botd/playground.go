@@ -1,0 +1,163 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/botd/botd/internal/clock"
+	"github.com/botd/botd/internal/playground"
+)
+
+// playgroundAddr is where the page listens unless -config or BOTD_ADDR say
+// otherwise: loopback only, since the page sends signed events as anyone.
+const playgroundAddr = "127.0.0.1:8080"
+
+// runPlayground is `botd -playground`: botd on its embedded defaults (the
+// in-process Redis-compatible store), the Feishu simulator in the same
+// process, and the page that plays a group chat. It returns the exit code.
+func runPlayground(configPath string, stdout, stderr io.Writer) int {
+	creds := playground.NewCredentials()
+	cfg, err := LoadConfig(configPath, playgroundEnv(os.LookupEnv, creds))
+	if err != nil {
+		fmt.Fprintf(stderr, "botd: config is invalid:\n%v\n", err)
+		return 2
+	}
+	log, err := NewLogger(cfg.LogLevel, cfg.LogFormat, stderr)
+	if err != nil {
+		fmt.Fprintf(stderr, "botd: %v\n", err)
+		return 2
+	}
+	defer func() { _ = log.Sync() }()
+
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	if err := servePlayground(ctx, cfg, creds, log, stdout); err != nil {
+		log.Error("playground stopped with an error", zap.Error(err))
+		return 1
+	}
+	return 0
+}
+
+// playgroundEnv is env with the playground's settings on top: the generated
+// credentials (so every event is signed and encrypted), the in-process store
+// and the documented quotas. The Open API base URL is the simulator's, set
+// once it listens; "feishu" stands in for it until then.
+func playgroundEnv(env func(string) (string, bool), c playground.Credentials) func(string) (string, bool) {
+	forced := map[string]string{
+		"BOTD_APP_ID":             c.AppID,
+		"BOTD_APP_SECRET":         c.AppSecret,
+		"BOTD_VERIFICATION_TOKEN": c.VerificationToken,
+		"BOTD_ENCRYPT_KEY":        c.EncryptKey,
+		"BOTD_OPEN_BASE_URL":      "feishu",
+		"BOTD_REDIS_URL":          "",
+		"BOTD_RATE_LIMITS":        "documented",
+	}
+	return func(key string) (string, bool) {
+		if v, ok := forced[key]; ok {
+			return v, true
+		}
+		v, ok := env(key)
+		if key == "BOTD_ADDR" && !ok {
+			return playgroundAddr, true
+		}
+		return v, ok
+	}
+}
+
+// loopbackAddr keeps an address without a host (":8080" from a config file)
+// on loopback.
+func loopbackAddr(addr string) string {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil || host != "" {
+		return addr
+	}
+	return net.JoinHostPort("127.0.0.1", port)
+}
+
+// servePlayground runs the simulator, botd and the page until ctx ends.
+func servePlayground(ctx context.Context, cfg Config, creds playground.Credentials, log *zap.Logger, stdout io.Writer) error {
+	clk := &clock.Offset{} // one clock for botd and the simulator: fast-forward moves both
+	sim, err := playground.StartSimulator(ctx, creds, playground.DefaultWorld(), clk, log.Named("feishusim"))
+	if err != nil {
+		return err
+	}
+	defer func() {
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := sim.Close(sctx); err != nil {
+			log.Warn("simulator shutdown", zap.Error(err))
+		}
+	}()
+
+	pageAddr := loopbackAddr(cfg.Addr)
+	botCfg := cfg
+	botCfg.Addr = "127.0.0.1:0" // botd itself is reached only by the simulated platform
+	botCfg.OpenBaseURL = sim.URL
+	if err := botCfg.Validate(); err != nil {
+		return fmt.Errorf("playground config: %w", err)
+	}
+	app, err := NewApp(ctx, botCfg, log, AppOptions{Now: clk.Now})
+	if err != nil {
+		return err
+	}
+	if err := app.Start(ctx); err != nil {
+		_ = app.Stop(context.Background())
+		return err
+	}
+	defer func() {
+		sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+		defer cancel()
+		if err := app.Stop(sctx); err != nil {
+			log.Warn("botd shutdown", zap.Error(err))
+		}
+	}()
+
+	page, err := playground.New(playground.Options{
+		Sim: sim, BotdURL: "http://" + app.Addr(), Flows: app.engine.Flows(), Log: log.Named("playground"),
+	})
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", pageAddr)
+	if err != nil {
+		return fmt.Errorf("playground: listen on %s: %w", pageAddr, err)
+	}
+	srv := &http.Server{
+		Handler:           page,
+		ReadHeaderTimeout: 5 * time.Second,
+		// No WriteTimeout: the page's event stream stays open.
+		ErrorLog: zap.NewStdLog(log.Named("http")),
+	}
+	srv.RegisterOnShutdown(page.Close)
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	fmt.Fprintf(stdout, "botd playground: open http://%s/ (card preview: http://%s/preview); Ctrl-C stops it\n",
+		ln.Addr(), ln.Addr())
+
+	var serveErr error
+	select {
+	case <-ctx.Done():
+		log.Info("shutting down the playground")
+	case serveErr = <-served:
+	case serveErr = <-app.Served():
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		return fmt.Errorf("playground: shutdown: %w", err)
+	}
+	if errors.Is(serveErr, http.ErrServerClosed) {
+		serveErr = nil
+	}
+	return serveErr
+}

@@ -1,0 +1,332 @@
+// app.js is the chat page: three columns, one per member, kept live from
+// the server's event stream (/api/events). Everything a member does goes
+// through the playground's API, which plays the Feishu platform toward botd;
+// the page never changes what it shows on its own, except the toasts.
+import { renderCard, esc } from './render.js';
+
+const state = {
+  world: null,
+  view: null,
+  locale: 'en_us',
+  offsetMS: 0,
+  calls: new Map(), // seq -> call
+};
+
+const EYE = '<svg aria-hidden="true" viewBox="0 0 24 24" width="13" height="13"><path d="M2 12s3.6-6.5 10-6.5S22 12 22 12s-3.6 6.5-10 6.5S2 12 2 12z" fill="none" stroke="currentColor" stroke-width="2"/><circle cx="12" cy="12" r="3" fill="currentColor"/></svg>';
+
+const $ = (sel, root = document) => root.querySelector(sel);
+
+async function api(path, body) {
+  const res = await fetch(path, body === undefined ? {} : {
+    method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body),
+  });
+  const data = await res.json().catch(() => ({}));
+  if (!res.ok) throw new Error(data.error || `HTTP ${res.status}`);
+  return data;
+}
+
+function memberById(id) {
+  return state.world.members.find((m) => m.open_id === id);
+}
+
+function initials(name) {
+  return (name || '?').slice(0, 1).toUpperCase();
+}
+
+function timeOf(iso) {
+  const d = new Date(iso);
+  return d.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
+}
+
+// ---- columns -------------------------------------------------------------
+
+function buildColumns() {
+  const root = $('#members');
+  for (const m of state.world.members) {
+    const col = document.createElement('section');
+    col.className = 'member';
+    col.dataset.member = m.open_id;
+    col.setAttribute('aria-label', `${m.name}'s view of the chat`);
+    col.innerHTML = `
+      <header class="member-head">
+        <span class="avatar av-${esc(m.open_id)}" aria-hidden="true">${esc(initials(m.name))}</span>
+        <div class="who"><div class="name">${esc(m.name)}
+          ${m.role === 'admin' ? '<span class="role">Admin</span>' : ''}</div>
+          <div class="sub">${esc(state.world.chat_name)} · ${esc(m.timezone)}</div></div>
+      </header>
+      <ol class="timeline" aria-live="polite"></ol>
+      <div class="toasts" role="status" aria-live="assertive"></div>
+      <form class="composer">
+        <label class="sr-only" for="msg-${esc(m.open_id)}">Message as ${esc(m.name)}</label>
+        <input id="msg-${esc(m.open_id)}" name="text" autocomplete="off"
+          placeholder="Message ${esc(state.world.chat_name)} as ${esc(m.name)}, e.g. /todo Buy milk @Bob">
+        <button type="submit" class="send">Send</button>
+      </form>`;
+    root.appendChild(col);
+    $('.composer', col).addEventListener('submit', (ev) => onSend(ev, m));
+    $('.timeline', col).addEventListener('click', (ev) => onCardClick(ev, m));
+  }
+}
+
+async function onSend(ev, m) {
+  ev.preventDefault();
+  const input = ev.target.elements.text;
+  const text = input.value.trim();
+  if (!text) return;
+  input.value = '';
+  try {
+    const res = await api('/api/send', { member: m.open_id, text });
+    if (res.status !== 200) toast(m.open_id, 'error', `botd answered HTTP ${res.status}`);
+  } catch (err) {
+    toast(m.open_id, 'error', err.message);
+  }
+}
+
+// itemKey changes whenever what an item shows changes, so unchanged cards
+// keep their DOM (and what a member is typing into them) across updates.
+function itemKey(it) {
+  return `${it.kind}|${state.locale}|${it.ephemeral}|${it.text || ''}|${it.card ? JSON.stringify(it.card) : ''}`;
+}
+
+function renderItem(it, member) {
+  const li = document.createElement('li');
+  li.dataset.messageId = it.id;
+  li.dataset.kind = it.kind;
+  li.dataset.key = itemKey(it);
+  const fromBot = it.from === state.world.bot_open_id;
+  const who = fromBot ? { name: state.world.bot_name } : (memberById(it.from) || { name: it.from });
+  const mine = it.from === member.open_id;
+  li.className = `msg${fromBot ? ' bot' : ''}${mine ? ' mine' : ''}${it.ephemeral ? ' ephemeral' : ''}`;
+  let body;
+  if (it.kind === 'text') {
+    body = `<div class="bubble">${mentionText(it.text)}</div>`;
+  } else {
+    body = `<div class="card-wrap">${renderCard(it.card, {
+      locale: state.locale, members: state.world.members, botId: state.world.bot_open_id,
+      botName: state.world.bot_name, idPrefix: `${member.open_id}-${it.id}`,
+    })}</div>`;
+  }
+  const mark = it.ephemeral ? `<span class="eph-mark">${EYE}Only visible to you</span>` : '';
+  const edited = it.updates ? '<span class="edited">updated</span>' : '';
+  li.innerHTML = `
+    <span class="avatar${fromBot ? ' av-bot' : ` av-${esc(it.from)}`}" aria-hidden="true">${esc(initials(who.name))}</span>
+    <div class="msg-main">
+      <div class="meta"><span class="sender">${esc(who.name)}</span>${fromBot ? '<span class="bot-tag">Bot</span>' : ''}
+        <time>${esc(timeOf(it.time))}</time>${edited}${mark}</div>
+      ${body}
+    </div>`;
+  return li;
+}
+
+// mentionText shows a typed message with @Names highlighted.
+function mentionText(text) {
+  const names = [state.world.bot_name, ...state.world.members.map((m) => m.name)];
+  return esc(text).replace(/@([\p{L}\p{N}_.-]+)/gu, (tok, name) => (
+    names.some((n) => n.toLowerCase() === name.toLowerCase()) ? `<span class="mention">${tok}</span>` : tok));
+}
+
+function renderColumns() {
+  if (!state.view) return;
+  for (const m of state.world.members) {
+    const list = $(`[data-member="${m.open_id}"] .timeline`);
+    const items = state.view.columns[m.open_id] || [];
+    const existing = new Map([...list.children].map((li) => [li.dataset.messageId, li]));
+    let ref = list.firstChild;
+    let added = false;
+    for (const it of items) {
+      let li = existing.get(it.id);
+      if (!li || li.dataset.key !== itemKey(it)) {
+        const fresh = renderItem(it, m);
+        if (li) {
+          // The fresh node takes the old one's place, cursor included.
+          if (li === ref) ref = fresh;
+          li.replaceWith(fresh);
+        }
+        li = fresh;
+        added = true;
+      }
+      if (li === ref) ref = ref.nextSibling;
+      else list.insertBefore(li, ref);
+    }
+    while (ref) {
+      const next = ref.nextSibling;
+      ref.remove();
+      ref = next;
+    }
+    if (added) list.scrollTop = list.scrollHeight;
+  }
+}
+
+// ---- cards: clicks and form submits ---------------------------------------
+
+function formFields(form) {
+  return [...form.querySelectorAll('[data-field]')].map((el) => {
+    let value = el.value;
+    if (el.multiple) value = [...el.selectedOptions].map((o) => o.value);
+    if (el.type === 'checkbox') value = el.checked;
+    return { name: el.name, tag: el.dataset.tag, value, el };
+  });
+}
+
+async function onCardClick(ev, m) {
+  const btn = ev.target.closest('button[data-button]');
+  if (!btn || btn.disabled) return;
+  const li = btn.closest('li[data-message-id]');
+  const form = btn.closest('form');
+  const action = btn.dataset.action;
+  if (action === 'reset') {
+    form?.reset();
+    return;
+  }
+  if (action === 'link') {
+    if (btn.dataset.url) window.open(btn.dataset.url, '_blank', 'noopener');
+    return;
+  }
+  if (action !== 'callback' && action !== 'submit') return;
+  const req = { member: m.open_id, message_id: li.dataset.messageId, button: btn.dataset.button };
+  if (action === 'submit' && form) {
+    const fields = formFields(form);
+    const missing = fields.filter((f) => f.el.required && (Array.isArray(f.value) ? !f.value.length : f.value === ''));
+    form.querySelectorAll('.missing').forEach((el) => el.classList.remove('missing'));
+    if (missing.length) {
+      // The client blocks the submit and sends no callback (§8.5).
+      missing.forEach((f) => f.el.classList.add('missing'));
+      toast(m.open_id, 'error', state.locale === 'zh_cn' ? '有必填项未填写' : 'Required fields are missing');
+      return;
+    }
+    req.form = fields.map(({ name, tag, value }) => ({ name, tag, value }));
+    req.submit = true;
+  }
+  const buttons = li.querySelectorAll('button[data-button]');
+  buttons.forEach((b) => { b.disabled = true; });
+  try {
+    const res = await api('/api/action', req);
+    if (res.toast) toast(m.open_id, res.toast.type, res.toast.content);
+  } catch (err) {
+    toast(m.open_id, 'error', err.message);
+  } finally {
+    // The card may have been replaced or deleted meanwhile; then these
+    // buttons are gone and this does nothing.
+    buttons.forEach((b) => { b.disabled = false; });
+  }
+}
+
+function toast(member, type, content) {
+  const box = $(`[data-member="${member}"] .toasts`);
+  const el = document.createElement('div');
+  const kind = ['success', 'error', 'warning', 'info'].includes(type) ? type : 'info';
+  el.className = `toast toast-${kind}`;
+  el.innerHTML = `<span class="toast-icon" aria-hidden="true">${{ success: '✓', error: '!', warning: '!', info: 'i' }[kind]}</span>${esc(content)}`;
+  box.appendChild(el);
+  setTimeout(() => el.remove(), 4000);
+}
+
+// ---- the Open API call log --------------------------------------------------
+
+function pretty(raw) {
+  if (raw === undefined || raw === null) return '';
+  let v = raw;
+  if (typeof v === 'string') {
+    try { v = JSON.parse(v); } catch { return v; }
+  }
+  // Cards travel as a JSON string inside im/v1 bodies: show them unfolded.
+  if (v && typeof v.content === 'string') {
+    try { v = { ...v, content: JSON.parse(v.content) }; } catch { /* plain text */ }
+  }
+  return JSON.stringify(v, null, 2);
+}
+
+function addCall(c) {
+  if (state.calls.has(c.seq)) return;
+  state.calls.set(c.seq, c);
+  const ok = c.status === 200 && c.code === 0;
+  const li = document.createElement('li');
+  li.className = `call${ok ? '' : ' failed'}`;
+  li.innerHTML = `<details>
+      <summary><span class="method m-${esc(c.method)}">${esc(c.method)}</span>
+        <span class="route">${esc(c.path.replace('/open-apis', ''))}</span>
+        <span class="status">${esc(c.status)}${c.code ? ` · code ${esc(c.code)}` : ''}${c.duplicate ? ' · duplicate' : ''}</span></summary>
+      <div class="call-detail">
+        <div class="call-time">${esc(new Date(c.time).toLocaleTimeString())} ${esc(c.method)} ${esc(c.path)}${c.query ? `?${esc(c.query)}` : ''}</div>
+        ${c.body ? `<h4>Request</h4><pre>${esc(pretty(c.body))}</pre>` : ''}
+        <h4>Response</h4><pre>${esc(pretty(c.response))}</pre>
+      </div></details>`;
+  const list = $('#calls');
+  list.appendChild(li);
+  $('#calls-count').textContent = String(state.calls.size);
+  list.parentElement.scrollTop = list.parentElement.scrollHeight;
+}
+
+// ---- the clock ----------------------------------------------------------------
+
+function showClock() {
+  const now = new Date(Date.now() + state.offsetMS);
+  $('#clock-now').textContent = now.toLocaleString([], {
+    weekday: 'short', month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', second: '2-digit',
+  });
+  $('#clock-now').dateTime = now.toISOString();
+  const badge = $('#clock-offset');
+  badge.hidden = state.offsetMS <= 0;
+  if (state.offsetMS > 0) {
+    const mins = Math.round(state.offsetMS / 60000);
+    const d = Math.floor(mins / 1440);
+    const h = Math.floor((mins % 1440) / 60);
+    const mm = mins % 60;
+    badge.textContent = `+${d ? `${d}d ` : ''}${h ? `${h}h ` : ''}${mm || (!d && !h) ? `${mm}m` : ''}`.trim();
+  }
+}
+
+async function advance(body) {
+  try {
+    const res = await api('/api/clock', body);
+    state.offsetMS = res.offset_ms;
+    showClock();
+  } catch (err) {
+    alert(`Cannot move the clock: ${err.message}`); // eslint-disable-line no-alert
+  }
+}
+
+function wireControls() {
+  document.querySelectorAll('[data-advance]').forEach((b) => b.addEventListener('click', () => advance({ by: b.dataset.advance })));
+  $('#ff-go').addEventListener('click', () => {
+    const v = $('#ff-to').value;
+    if (v) advance({ to: new Date(v).toISOString() });
+  });
+  $('#lang').addEventListener('change', (ev) => {
+    state.locale = ev.target.value;
+    renderColumns();
+  });
+  setInterval(showClock, 1000);
+}
+
+// ---- live updates --------------------------------------------------------------
+
+function connect() {
+  const es = new EventSource('/api/events');
+  es.addEventListener('reset', () => {
+    state.calls.clear();
+    $('#calls').innerHTML = '';
+  });
+  es.addEventListener('call', (ev) => addCall(JSON.parse(ev.data)));
+  es.addEventListener('state', (ev) => {
+    state.view = JSON.parse(ev.data);
+    state.offsetMS = state.view.offset_ms;
+    showClock();
+    renderColumns();
+    document.body.dataset.live = 'true';
+  });
+  es.onerror = () => { document.body.dataset.live = 'false'; };
+}
+
+async function main() {
+  state.world = await api('/api/world');
+  $('#chat-title').textContent = `# ${state.world.chat_name}`;
+  document.title = `${state.world.chat_name} · botd playground`;
+  buildColumns();
+  wireControls();
+  showClock();
+  connect();
+}
+
+main();
+
