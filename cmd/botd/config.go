@@ -14,6 +14,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/botd/botd/internal/app"
 	"github.com/botd/botd/internal/ratelimit"
 )
 
@@ -67,6 +68,29 @@ type Quotas struct {
 	BulkShare         float64       `yaml:"bulk_share"`
 	Margin            time.Duration `yaml:"margin"`
 	MaxWait           time.Duration `yaml:"max_wait"`
+}
+
+// App returns the configuration the app package runs with. Call it on a
+// validated Config.
+func (c Config) App() app.Config {
+	loc, err := time.LoadLocation(c.Timezone)
+	if err != nil {
+		loc = time.UTC // Validate refuses such a config; never reached after it
+	}
+	return app.Config{
+		Addr:              c.Addr,
+		AppID:             c.AppID,
+		AppSecret:         string(c.AppSecret),
+		VerificationToken: string(c.VerificationToken),
+		EncryptKey:        string(c.EncryptKey),
+		OpenBaseURL:       c.OpenBaseURL,
+		RedisURL:          string(c.RedisURL),
+		Admins:            c.Admins,
+		Limits:            c.Limits(),
+		Timezone:          loc,
+		Locale:            c.Locale,
+		JobWorkers:        c.JobWorkers,
+	}
 }
 
 // Limits returns the limiter's configuration.

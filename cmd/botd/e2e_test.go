@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"github.com/botd/botd/internal/app"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -32,7 +33,7 @@ const (
 type world struct {
 	sim      *feishusim.Server
 	platform *feishusim.Platform
-	app      *App
+	bot      *app.App
 }
 
 func newWorld(t *testing.T) *world {
@@ -56,24 +57,24 @@ func newWorld(t *testing.T) *world {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	app, err := NewApp(ctx, cfg, zaptest.NewLogger(t), AppOptions{})
+	bot, err := app.New(ctx, cfg.App(), zaptest.NewLogger(t), app.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := app.Start(ctx); err != nil {
+	if err := bot.Start(ctx); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
 		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
-		if err := app.Stop(sctx); err != nil {
+		if err := bot.Stop(sctx); err != nil {
 			t.Errorf("stop: %v", err)
 		}
 	})
-	base := "http://" + app.Addr()
+	base := "http://" + bot.Addr()
 	return &world{
 		sim: sim,
-		app: app,
+		bot: bot,
 		platform: &feishusim.Platform{
 			EventURL: base + "/webhook/event", CardURL: base + "/webhook/card",
 			AppID: testAppID, TenantKey: testTenant,
@@ -378,7 +379,7 @@ func TestHelpAndUnknownCommand(t *testing.T) {
 func TestHealthAndReady(t *testing.T) {
 	w := newWorld(t)
 	for _, path := range []string{"/healthz", "/readyz", "/metrics"} {
-		resp, err := http.Get("http://" + w.app.Addr() + path)
+		resp, err := http.Get("http://" + w.bot.Addr() + path)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -14,6 +14,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"github.com/botd/botd/internal/app"
 	"io"
 	"os"
 	"os/signal"
@@ -77,24 +78,24 @@ func run(args []string, stdout, stderr io.Writer) int {
 // serve runs botd until ctx is cancelled (SIGINT/SIGTERM), then drains
 // in-flight requests and jobs within cfg.ShutdownTimeout.
 func serve(ctx context.Context, cfg Config, log *zap.Logger) error {
-	app, err := NewApp(ctx, cfg, log, AppOptions{})
+	bot, err := app.New(ctx, cfg.App(), log, app.Options{})
 	if err != nil {
 		return err
 	}
-	if err := app.Start(ctx); err != nil {
-		_ = app.Stop(context.Background())
+	if err := bot.Start(ctx); err != nil {
+		_ = bot.Stop(context.Background())
 		return err
 	}
 	var serveErr error
 	select {
 	case <-ctx.Done():
 		log.Info("shutting down: draining in-flight requests", zap.Duration("timeout", cfg.ShutdownTimeout))
-	case serveErr = <-app.Served():
+	case serveErr = <-bot.Served():
 		log.Error("http server failed", zap.Error(serveErr))
 	}
 	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
 	defer cancel()
-	if err := app.Stop(sctx); err != nil {
+	if err := bot.Stop(sctx); err != nil {
 		return fmt.Errorf("shutdown: %w", err)
 	}
 	log.Info("botd stopped")

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/botd/botd/internal/app"
 	"io"
 	"net"
 	"net/http"
@@ -106,24 +107,24 @@ func servePlayground(ctx context.Context, cfg Config, creds playground.Credentia
 	if err := botCfg.Validate(); err != nil {
 		return fmt.Errorf("playground config: %w", err)
 	}
-	app, err := NewApp(ctx, botCfg, log, AppOptions{Now: clk.Now})
+	bot, err := app.New(ctx, botCfg.App(), log, app.Options{Now: clk.Now})
 	if err != nil {
 		return err
 	}
-	if err := app.Start(ctx); err != nil {
-		_ = app.Stop(context.Background())
+	if err := bot.Start(ctx); err != nil {
+		_ = bot.Stop(context.Background())
 		return err
 	}
 	defer func() {
 		sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
 		defer cancel()
-		if err := app.Stop(sctx); err != nil {
+		if err := bot.Stop(sctx); err != nil {
 			log.Warn("botd shutdown", zap.Error(err))
 		}
 	}()
 
 	page, err := playground.New(playground.Options{
-		Sim: sim, BotdURL: "http://" + app.Addr(), Flows: app.engine.Flows(), Log: log.Named("playground"),
+		Sim: sim, BotdURL: "http://" + bot.Addr(), Flows: bot.Flows(), Log: log.Named("playground"),
 	})
 	if err != nil {
 		return err
@@ -149,7 +150,7 @@ func servePlayground(ctx context.Context, cfg Config, creds playground.Credentia
 	case <-ctx.Done():
 		log.Info("shutting down the playground")
 	case serveErr = <-served:
-	case serveErr = <-app.Served():
+	case serveErr = <-bot.Served():
 	}
 	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()

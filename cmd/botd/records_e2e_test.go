@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"github.com/botd/botd/internal/app"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -25,7 +26,7 @@ import (
 type clockWorld struct {
 	*world
 	clock *clock.Offset
-	apps  []*App
+	apps  []*app.App
 }
 
 // newClockWorld starts replicas botd processes (Apps) on one Redis and one
@@ -56,24 +57,24 @@ func newClockWorld(t *testing.T, replicas int, admins ...string) *clockWorld {
 		cfg.Admins = admins
 		cfg.RateLimits = "off"
 		ctx := context.Background()
-		app, err := NewApp(ctx, cfg, zaptest.NewLogger(t), AppOptions{Now: cw.clock.Now})
+		bot, err := app.New(ctx, cfg.App(), zaptest.NewLogger(t), app.Options{Now: cw.clock.Now})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := app.Start(ctx); err != nil {
+		if err := bot.Start(ctx); err != nil {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() {
 			sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			defer cancel()
-			if err := app.Stop(sctx); err != nil {
+			if err := bot.Stop(sctx); err != nil {
 				t.Errorf("stop: %v", err)
 			}
 		})
-		cw.apps = append(cw.apps, app)
+		cw.apps = append(cw.apps, bot)
 	}
 	base := "http://" + cw.apps[0].Addr()
-	cw.world = &world{sim: sim, app: cw.apps[0], platform: &feishusim.Platform{
+	cw.world = &world{sim: sim, bot: cw.apps[0], platform: &feishusim.Platform{
 		EventURL: base + "/webhook/event", CardURL: base + "/webhook/card",
 		AppID: testAppID, TenantKey: testTenant, VerificationToken: testToken, EncryptKey: testKey,
 		Client: &http.Client{Timeout: 5 * time.Second},
@@ -90,7 +91,7 @@ func (w *clockWorld) advance(d time.Duration) {
 }
 
 // store is the test's view of botd's records.
-func (w *clockWorld) store() *state.Store { return state.New(w.apps[0].redis.Client, 0, nil) }
+func (w *clockWorld) store() *state.Store { return state.New(w.apps[0].Redis(), 0, nil) }
 
 // clickMessage clicks a button on a group message as it now stands.
 func (w *clockWorld) clickMessage(t *testing.T, operator string, m feishusim.Message, button string) answer {

@@ -6,57 +6,45 @@ import (
 	"testing"
 	"time"
 
-	"github.com/go-chi/chi/v5"
-	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/zap/zaptest"
 
+	"github.com/botd/botd/internal/app"
 	"github.com/botd/botd/internal/clock"
-	"github.com/botd/botd/internal/ephemeral"
 	"github.com/botd/botd/internal/flows"
-	"github.com/botd/botd/internal/jobs"
-	"github.com/botd/botd/internal/state"
+	"github.com/botd/botd/internal/ratelimit"
 	"github.com/botd/botd/internal/state/statetest"
-	"github.com/botd/botd/internal/webhook"
 )
 
-// testBotd is botd wired from its packages the way cmd/botd's NewApp wires
-// it (this package cannot import package main), serving its webhooks on an
-// httptest server against the simulator sim. Pacing is left out: the tests
-// send a handful of requests.
+// testBotd runs botd as cmd/botd wires it (internal/app) on a free
+// loopback port against the simulator sim, with sim's clock.
 func testBotd(t *testing.T, sim *Simulator) (url string, fl []flows.Flow) {
 	t.Helper()
-	log := zaptest.NewLogger(t)
-	rdb := statetest.Redis(t)
-	open, err := ephemeral.New(ephemeral.Config{
-		AppID: sim.Creds.AppID, AppSecret: sim.Creds.AppSecret, BaseURL: sim.URL,
-		TokenCache: state.NewTokenCache(rdb),
-	}, log.Named("openapi"))
+	ctx := context.Background()
+	bot, err := app.New(ctx, app.Config{
+		Addr:  "127.0.0.1:0",
+		AppID: sim.Creds.AppID, AppSecret: sim.Creds.AppSecret,
+		VerificationToken: sim.Creds.VerificationToken, EncryptKey: sim.Creds.EncryptKey,
+		OpenBaseURL: sim.URL,
+		RedisURL:    statetest.URL(t),
+		Limits:      ratelimit.Limits{Off: true},
+		Timezone:    time.UTC,
+		Locale:      "en_us",
+		JobWorkers:  4,
+	}, zaptest.NewLogger(t), app.Options{Now: sim.Clock.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
-	store := state.New(rdb, 0, sim.Clock.Now)
-	reg := prometheus.NewRegistry()
-	queue := jobs.New(rdb, jobs.Config{Metrics: reg, Concurrency: 4}, log)
-	engine := flows.NewDefault(flows.Deps{
-		Store: store, Sender: open, Jobs: queue, Outbox: store, Logger: log,
-		BotOpenID: func() string { return sim.World.BotOpenID },
-		Clock:     flows.Clock(sim.Clock.Now),
+	if err := bot.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := bot.Stop(sctx); err != nil {
+			t.Errorf("stop botd: %v", err)
+		}
 	})
-	hooks, err := webhook.New(webhook.Config{
-		AppID: sim.Creds.AppID, VerificationToken: sim.Creds.VerificationToken, EncryptKey: sim.Creds.EncryptKey,
-	}, engine, store, log.Named("webhook"), reg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	r := chi.NewRouter()
-	hooks.Routes(r)
-	srv := httptest.NewServer(r)
-	t.Cleanup(srv.Close)
-	if err := queue.Start(engine); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(queue.Shutdown)
-	return srv.URL, engine.Flows()
+	return "http://" + bot.Addr(), bot.Flows()
 }
 
 // testPlayground is the playground's server over real HTTP, with botd and

@@ -1,4 +1,8 @@
-package main
+// Package app wires botd: configuration in, a running server out. It is
+// the only package that knows every other one; cmd/botd parses flags and
+// files into an app.Config, and tests and the playground run the same
+// wiring on a free port.
+package app
 
 import (
 	"context"
@@ -14,6 +18,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/redis/go-redis/v9"
 	"go.uber.org/zap"
 
 	"github.com/botd/botd/internal/clock"
@@ -26,9 +31,24 @@ import (
 	"github.com/botd/botd/internal/webhook"
 )
 
-// App is botd, wired: the HTTP server, the flow engine and the job workers
-// on one Redis. It is a type rather than code in main so that tests (and the
-// playground) run the whole program on a free port.
+// Config is what botd runs with, already validated and typed (cmd/botd
+// reads it from the file and the environment).
+type Config struct {
+	Addr              string // listen address
+	AppID, AppSecret  string
+	VerificationToken string
+	EncryptKey        string // empty: no encryption and no signatures
+	OpenBaseURL       string // feishu, lark, or an http(s) URL
+	RedisURL          string // empty: the in-process store
+	Admins            []string
+	Limits            ratelimit.Limits
+	Timezone          *time.Location // default zone for dates in commands
+	Locale            string         // default card language
+	JobWorkers        int
+}
+
+// App is botd, wired: the HTTP server, the flow engine, the scheduler and
+// the job workers on one Redis.
 type App struct {
 	cfg     Config
 	log     *zap.Logger
@@ -47,17 +67,17 @@ type App struct {
 	onStop   []func(context.Context) error // teardown, run in reverse order
 }
 
-// AppOptions are what tests and the playground change about botd beyond
-// its Config.
-type AppOptions struct {
+// Options are what tests and the playground change about botd beyond its
+// Config.
+type Options struct {
 	// Now is botd's clock [time.Now]. The playground moves it forward to
 	// show a reminder firing without waiting for it.
 	Now clock.Func
 }
 
-// NewApp builds botd from cfg. It connects to Redis but does not listen or
-// run jobs until Start.
-func NewApp(ctx context.Context, cfg Config, log *zap.Logger, opts AppOptions) (_ *App, err error) {
+// New builds botd from cfg. It connects to Redis but does not listen or run
+// jobs until Start.
+func New(ctx context.Context, cfg Config, log *zap.Logger, opts Options) (_ *App, err error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
@@ -71,7 +91,7 @@ func NewApp(ctx context.Context, cfg Config, log *zap.Logger, opts AppOptions) (
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 
-	a.redis, err = state.Connect(ctx, string(cfg.RedisURL), log.Named("state"))
+	a.redis, err = state.Connect(ctx, cfg.RedisURL, log.Named("state"))
 	if err != nil {
 		return nil, err
 	}
@@ -79,7 +99,7 @@ func NewApp(ctx context.Context, cfg Config, log *zap.Logger, opts AppOptions) (
 
 	a.open, err = ephemeral.New(ephemeral.Config{
 		AppID:      cfg.AppID,
-		AppSecret:  string(cfg.AppSecret),
+		AppSecret:  cfg.AppSecret,
 		BaseURL:    cfg.OpenBaseURL,
 		TokenCache: state.NewTokenCache(a.redis.Client),
 	}, log.Named("openapi"))
@@ -87,12 +107,8 @@ func NewApp(ctx context.Context, cfg Config, log *zap.Logger, opts AppOptions) (
 		return nil, err
 	}
 
-	loc, err := time.LoadLocation(cfg.Timezone)
-	if err != nil {
-		return nil, fmt.Errorf("timezone: %w", err)
-	}
 	store := state.New(a.redis.Client, 0, opts.Now)
-	limiter, err := ratelimit.New(a.redis.Client, cfg.Limits(), ratelimit.Options{Registerer: reg, Logger: log.Named("ratelimit")})
+	limiter, err := ratelimit.New(a.redis.Client, cfg.Limits, ratelimit.Options{Registerer: reg, Logger: log.Named("ratelimit")})
 	if err != nil {
 		return nil, err
 	}
@@ -105,7 +121,7 @@ func NewApp(ctx context.Context, cfg Config, log *zap.Logger, opts AppOptions) (
 		Logger:          log,
 		BotOpenID:       a.botID.get,
 		DefaultLocale:   cfg.Locale,
-		DefaultTimezone: loc,
+		DefaultTimezone: cfg.Timezone,
 		Outbox:          store,
 		Clock:           flows.Clock(opts.Now),
 		Admins:          adminSet(cfg.Admins),
@@ -117,8 +133,8 @@ func NewApp(ctx context.Context, cfg Config, log *zap.Logger, opts AppOptions) (
 
 	hooks, err := webhook.New(webhook.Config{
 		AppID:             cfg.AppID,
-		VerificationToken: string(cfg.VerificationToken),
-		EncryptKey:        string(cfg.EncryptKey),
+		VerificationToken: cfg.VerificationToken,
+		EncryptKey:        cfg.EncryptKey,
 	}, a.engine, store, log.Named("webhook"), reg)
 	if err != nil {
 		return nil, err
@@ -185,6 +201,12 @@ func adminSet(ids []string) func(chatID, openID string) bool {
 	}
 	return func(_, openID string) bool { return set[openID] }
 }
+
+// Redis returns botd's Redis client, for tests that inspect its state.
+func (a *App) Redis() *redis.Client { return a.redis.Client }
+
+// Flows returns the flows botd runs (the playground lists their cards).
+func (a *App) Flows() []flows.Flow { return a.engine.Flows() }
 
 // Addr is the address the server listens on (useful with port 0).
 func (a *App) Addr() string { return a.ln.Addr().String() }
