@@ -2,11 +2,11 @@ package ratelimit
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/botd/botd/internal/prom"
 
 	"github.com/botd/botd/internal/flows"
 )
@@ -38,32 +38,16 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		return m, nil
 	}
 	var err error
-	if m.wait, err = register(reg, m.wait); err != nil {
+	if m.wait, err = prom.Register(reg, m.wait); err != nil {
 		return nil, err
 	}
-	if m.deferred, err = register(reg, m.deferred); err != nil {
+	if m.deferred, err = prom.Register(reg, m.deferred); err != nil {
 		return nil, err
 	}
-	if m.pauses, err = register(reg, m.pauses); err != nil {
+	if m.pauses, err = prom.Register(reg, m.pauses); err != nil {
 		return nil, err
 	}
 	return m, nil
-}
-
-// register registers c, or returns the collector already registered under
-// the same name so that two limiters on one registry share the series.
-func register[C prometheus.Collector](reg prometheus.Registerer, c C) (C, error) {
-	err := reg.Register(c)
-	if err == nil {
-		return c, nil
-	}
-	var are prometheus.AlreadyRegisteredError
-	if errors.As(err, &are) {
-		if existing, ok := are.ExistingCollector.(C); ok {
-			return existing, nil
-		}
-	}
-	return c, fmt.Errorf("registering metrics: %w", err)
 }
 
 func (m *metrics) waited(ctx context.Context, api API, d time.Duration) {
