@@ -55,6 +55,9 @@ type Config struct {
 	// Quotas are the platform's rate limits botd paces to when RateLimits
 	// is "documented"; the defaults are the documented figures. File only.
 	Quotas Quotas `yaml:"quotas"`
+	// Flows says, per flow, who may start it and which card-builder
+	// template replaces its final card. File only.
+	Flows map[string]FlowConfig `yaml:"flows,omitempty"`
 }
 
 // Quotas mirrors ratelimit.Limits in the config file.
@@ -86,6 +89,8 @@ func (c Config) App() app.Config {
 		OpenBaseURL:       c.OpenBaseURL,
 		RedisURL:          string(c.RedisURL),
 		Admins:            c.Admins,
+		Rules:             c.rules(),
+		Templates:         c.templates(),
 		Limits:            c.Limits(),
 		Timezone:          loc,
 		Locale:            c.Locale,
@@ -202,8 +207,8 @@ func (c *Config) overlayEnv(env func(string) (string, bool)) error {
 	t := v.Type()
 	for i := 0; i < t.NumField(); i++ {
 		key := t.Field(i).Tag.Get("yaml")
-		if t.Field(i).Type.Kind() == reflect.Struct {
-			continue // nested blocks (quotas) are set in the file only
+		if k := t.Field(i).Type.Kind(); k == reflect.Struct || k == reflect.Map {
+			continue // nested blocks (quotas, flows) are set in the file only
 		}
 		val, ok := env("BOTD_" + strings.ToUpper(key))
 		if !ok {
@@ -301,5 +306,6 @@ func (c Config) Validate() error {
 	if err := c.Limits().Validate(); err != nil {
 		bad("quotas: %v", err)
 	}
+	c.validateFlows(bad)
 	return errors.Join(errs...)
 }

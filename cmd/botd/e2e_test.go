@@ -36,7 +36,10 @@ type world struct {
 	bot      *app.App
 }
 
-func newWorld(t *testing.T) *world {
+func newWorld(t *testing.T) *world { t.Helper(); return newWorldWith(t, nil) }
+
+// newWorldWith is newWorld with edit applied to botd's config (when not nil).
+func newWorldWith(t *testing.T, edit func(*Config)) *world {
 	t.Helper()
 	sim := feishusim.New(feishusim.Options{AppID: testAppID, AppSecret: testSecret, BotOpenID: "ou_bot"})
 	simSrv := httptest.NewServer(sim)
@@ -53,6 +56,9 @@ func newWorld(t *testing.T) *world {
 	cfg.VerificationToken, cfg.EncryptKey = testToken, testKey
 	cfg.OpenBaseURL = simSrv.URL
 	cfg.RedisURL = Secret(statetest.URL(t))
+	if edit != nil {
+		edit(&cfg)
+	}
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}
@@ -140,12 +146,18 @@ func (w *world) formFor(t *testing.T, viewer string, n int) feishusim.Ephemeral 
 
 func (w *world) click(t *testing.T, operator string, card json.RawMessage, button string, form map[string]any) answer {
 	t.Helper()
+	return w.clickIn(t, chatID, operator, card, button, form)
+}
+
+// clickIn is a click on a card in the chat chat.
+func (w *world) clickIn(t *testing.T, chat, operator string, card json.RawMessage, button string, form map[string]any) answer {
+	t.Helper()
 	value, ok := feishusim.ButtonValue(card, button)
 	if !ok {
 		t.Fatalf("no button %q in card %s", button, card)
 	}
 	res, err := w.platform.ClickButton(context.Background(), feishusim.ActionOpts{
-		OperatorOpenID: operator, ChatID: chatID, Value: value, FormValue: form,
+		OperatorOpenID: operator, ChatID: chat, Value: value, FormValue: form,
 		Name: button, Tag: "button", Timezone: "Asia/Shanghai",
 	})
 	if err != nil {

@@ -41,6 +41,8 @@ type Config struct {
 	OpenBaseURL       string // feishu, lark, or an http(s) URL
 	RedisURL          string // empty: the in-process store
 	Admins            []string
+	Rules             map[string]flows.Rule     // who may start each flow; none: anyone
+	Templates         map[string]flows.Template // card-builder final cards, by flow
 	Limits            ratelimit.Limits
 	Timezone          *time.Location // default zone for dates in commands
 	Locale            string         // default card language
@@ -106,6 +108,7 @@ func New(ctx context.Context, cfg Config, log *zap.Logger, opts Options) (_ *App
 	if err != nil {
 		return nil, err
 	}
+	a.onStop = append(a.onStop, func(context.Context) error { a.open.Close(); return nil })
 
 	store := state.New(a.redis.Client, 0, opts.Now)
 	limiter, err := ratelimit.New(a.redis.Client, cfg.Limits, ratelimit.Options{Registerer: reg, Logger: log.Named("ratelimit")})
@@ -125,6 +128,12 @@ func New(ctx context.Context, cfg Config, log *zap.Logger, opts Options) (_ *App
 		Outbox:          store,
 		Clock:           flows.Clock(opts.Now),
 		Admins:          adminSet(cfg.Admins),
+		Chats:           &chatDirectory{open: a.open, cache: state.NewTokenCache(a.redis.Client), ttl: chatInfoTTL, log: log.Named("chats")},
+		Rules:           cfg.Rules,
+		Templates:       cfg.Templates,
+		TemplateCard: func(t flows.Template, vars map[string]any) any {
+			return ephemeral.TemplateCard{ID: t.ID, VersionName: t.VersionName, Variables: vars}
+		},
 		ObserveLateness: schedMetrics.ObserveLateness,
 	})
 	// Every replica runs a scheduler: they race harmlessly (see package
@@ -192,8 +201,8 @@ func (a *App) Start(ctx context.Context) error {
 func (a *App) Nudge() { a.sched.Nudge() }
 
 // adminSet is the Admins of flows.Deps for the configured BOTD_ADMINS: the
-// same members in every chat. The chat's owner and managers (GET chat,
-// docs/feishu-platform.md §11) are a later issue; they join here.
+// same members in every chat. The chat's owner and managers join them in
+// the engine, from chatDirectory.
 func adminSet(ids []string) func(chatID, openID string) bool {
 	set := make(map[string]bool, len(ids))
 	for _, id := range ids {

@@ -27,6 +27,10 @@ type Card struct {
 	Config Config `json:"config,omitzero"`
 	Header Header `json:"header,omitzero"`
 	Body   Body   `json:"body"`
+
+	// variants are the same card in other languages (Localized).
+	variants  map[string]*Card
+	defLocale string
 }
 
 // New returns a JSON 2.0 card with the given header and body elements. It is

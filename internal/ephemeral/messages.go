@@ -26,6 +26,22 @@ func (c *Client) PostCard(ctx context.Context, chatID string, card any, uuid str
 	if strings.TrimSpace(chatID) == "" {
 		return "", invalidf("%s: empty chat id", opMessageCreate)
 	}
+	return c.createCard(ctx, larkim.ReceiveIdTypeChatId, chatID, card, uuid)
+}
+
+// SendToUser sends card to one user in their one-to-one chat with the bot
+// (POST /open-apis/im/v1/messages?receive_id_type=open_id), where private
+// forms go from chats without ephemeral cards. uuid as for PostCard. It
+// satisfies flows.Sender.
+func (c *Client) SendToUser(ctx context.Context, openID string, card any, uuid string) (string, error) {
+	if strings.TrimSpace(openID) == "" {
+		return "", invalidf("%s: empty open_id", opMessageCreate)
+	}
+	return c.createCard(ctx, larkim.ReceiveIdTypeOpenId, openID, card, uuid)
+}
+
+// createCard posts an interactive message to receiveID, of idType.
+func (c *Client) createCard(ctx context.Context, idType, receiveID string, card any, uuid string) (string, error) {
 	if n := utf8.RuneCountInString(uuid); n > maxUUIDLen {
 		return "", invalidf("%s: uuid has %d characters, at most %d allowed", opMessageCreate, n, maxUUIDLen)
 	}
@@ -36,14 +52,14 @@ func (c *Client) PostCard(ctx context.Context, chatID string, card any, uuid str
 
 	// Unlike the ephemeral API, content is the card JSON as a string.
 	body := larkim.NewCreateMessageReqBodyBuilder().
-		ReceiveId(chatID).
+		ReceiveId(receiveID).
 		MsgType(msgTypeInteractive).
 		Content(string(content))
 	if uuid != "" {
 		body.Uuid(uuid)
 	}
 	req := larkim.NewCreateMessageReqBuilder().
-		ReceiveIdType(larkim.ReceiveIdTypeChatId).
+		ReceiveIdType(idType).
 		Body(body.Build()).
 		Build()
 

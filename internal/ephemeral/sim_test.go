@@ -316,3 +316,30 @@ func lastCall(t *testing.T, sim *feishusim.Server, path string) feishusim.Call {
 	t.Fatalf("no call to %s", path)
 	return feishusim.Call{}
 }
+
+// SendToUser reaches the user's one-to-one chat with the bot (by open_id),
+// where the form goes from chats without ephemeral cards; the card can then
+// be updated in place, and a uuid keeps a retry from sending twice.
+func TestSimSendToUser(t *testing.T) {
+	env := newSim(t, feishusim.Options{})
+	ctx := context.Background()
+	id, err := env.c.SendToUser(ctx, alice, testCard, "itx_1-form")
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := env.c.SendToUser(ctx, alice, testCard, "itx_1-form")
+	if err != nil || again != id {
+		t.Fatalf("retry: %q, %v; want %q", again, err, id)
+	}
+	chat, ok := env.sim.P2PChat(alice)
+	msgs := env.sim.Messages()
+	if !ok || len(msgs) != 1 || msgs[0].ChatID != chat.ID {
+		t.Fatalf("messages %+v, p2p chat %+v", msgs, chat)
+	}
+	if err := env.c.UpdateCard(ctx, id, testCard); err != nil {
+		t.Fatalf("update the p2p form: %v", err)
+	}
+	if _, err := env.c.SendToUser(ctx, "", testCard, ""); !errors.Is(err, ErrInvalidArgument) {
+		t.Errorf("empty open_id: %v", err)
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/go-chi/chi/v5"
 )
@@ -70,6 +71,43 @@ func (s *Server) Chat(id string) (Chat, bool) {
 	cp := *c
 	cp.Managers, cp.Members = slices.Clone(c.Managers), slices.Clone(c.Members)
 	return cp, true
+}
+
+// P2PChat returns the one-to-one chat between openID and the bot, if there
+// is one: added with AddChat (Mode "p2p", Members [openID]) or opened by a
+// message the bot sent to the user's open_id.
+func (s *Server) P2PChat(openID string) (Chat, bool) {
+	s.mu.Lock()
+	c := s.findP2PLocked(openID)
+	s.mu.Unlock()
+	if c == nil {
+		return Chat{}, false
+	}
+	return s.Chat(c.ID)
+}
+
+func (s *Server) findP2PLocked(openID string) *Chat {
+	for _, c := range s.chats {
+		if c.Mode == "p2p" && slices.Contains(c.Members, openID) {
+			return c
+		}
+	}
+	return nil
+}
+
+// p2pChatLocked is the chat a message to openID goes to. The platform opens
+// a one-to-one chat on the bot's first message, so one is made when none
+// exists (every user is in the app's availability range here).
+func (s *Server) p2pChatLocked(openID string) *Chat {
+	if !strings.HasPrefix(openID, "ou_") {
+		return nil
+	}
+	if c := s.findP2PLocked(openID); c != nil {
+		return c
+	}
+	c := &Chat{ID: "oc_p2p_" + randHex(12), Mode: "p2p", Members: []string{openID}, BotIsMember: true}
+	s.chats[c.ID] = c
+	return c
 }
 
 // AddMember makes openID a member of the chat.

@@ -92,17 +92,19 @@ func (s *Server) RecallMessage(id string) error {
 }
 
 // handleMessageCreate is POST /open-apis/im/v1/messages (§10.1). Only
-// receive_id_type=chat_id and msg_type interactive or text are simulated.
+// receive_id_type chat_id and open_id (the user's one-to-one chat with the
+// bot), and msg_type interactive or text, are simulated.
 func (s *Server) handleMessageCreate(r *http.Request, body []byte) (any, *apiError) {
 	if err := s.gatewayLimit(appTier("im/v1/messages")...); err != nil {
 		return nil, err
 	}
-	switch t := r.URL.Query().Get("receive_id_type"); t {
+	idType := r.URL.Query().Get("receive_id_type")
+	switch idType {
 	case "":
 		return nil, missing("receive_id_type")
-	case "chat_id":
+	case "chat_id", "open_id":
 	default:
-		return nil, refuse(CodeFieldValidation, "field validation failed: receive_id_type %q is not simulated, only chat_id", t)
+		return nil, refuse(CodeFieldValidation, "field validation failed: receive_id_type %q is not simulated, only chat_id and open_id", idType)
 	}
 	var req struct {
 		ReceiveID string `json:"receive_id"`
@@ -137,6 +139,9 @@ func (s *Server) handleMessageCreate(r *http.Request, body []byte) (any, *apiErr
 		return messageResponse(s.msgByID[e.messageID], s.opts), nil
 	}
 	chat := s.chats[req.ReceiveID]
+	if idType == "open_id" {
+		chat = s.p2pChatLocked(req.ReceiveID)
+	}
 	if chat == nil {
 		return nil, refuse(CodeMsgBadParam, "receive_id: no chat %s", req.ReceiveID)
 	}

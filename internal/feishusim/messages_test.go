@@ -60,7 +60,7 @@ func TestMessageCreateRefused(t *testing.T) {
 		{"unknown chat", messagesPath, base(map[string]any{"receive_id": "oc_missing"}), CodeMsgBadParam, ""},
 		{"uuid of 51 characters", messagesPath, base(map[string]any{"uuid": strings.Repeat("u", 51)}), CodeFieldValidation, "uuid"},
 		{"no receive_id_type", "/open-apis/im/v1/messages", base(nil), CodeFieldValidation, "receive_id_type"},
-		{"receive_id_type open_id", "/open-apis/im/v1/messages?receive_id_type=open_id", base(nil), CodeFieldValidation, "chat_id"},
+		{"receive_id_type user_id", "/open-apis/im/v1/messages?receive_id_type=user_id", base(nil), CodeFieldValidation, "chat_id"},
 		{"no content", messagesPath, base(map[string]any{"content": nil}), CodeFieldValidation, "content"},
 		{"text without text", messagesPath, base(map[string]any{"msg_type": "text", "content": `{"title":"x"}`}), CodeMsgBadParam, ""},
 		{"image", messagesPath, base(map[string]any{"msg_type": "image", "content": `{"image_key":"x"}`}), CodeMsgBadParam, ""},
@@ -171,4 +171,22 @@ func postID(e *env, card any) string {
 	r := e.postCard("oc_group", card, "")
 	wantCode(e.t, r, http.StatusOK, 0)
 	return r.Data["message_id"].(string)
+}
+
+// A message to a user's open_id goes to their one-to-one chat with the bot,
+// opened on the first message and reused after.
+func TestMessageCreateToUser(t *testing.T) {
+	e := newEnv(t, false)
+	const path = "/open-apis/im/v1/messages?receive_id_type=open_id"
+	card, _ := json.Marshal(simpleCard("Your form"))
+	body := map[string]any{"receive_id": "ou_dmuser", "msg_type": "interactive", "content": string(card)}
+	first := e.post(path, body)
+	wantCode(t, first, http.StatusOK, 0)
+	second := e.post(path, body)
+	wantCode(t, second, http.StatusOK, 0)
+	chat, ok := e.sim.P2PChat("ou_dmuser")
+	if !ok || chat.Mode != "p2p" || first.Data["chat_id"] != chat.ID || second.Data["chat_id"] != chat.ID {
+		t.Fatalf("p2p chat %+v, answers %v / %v", chat, first.Data["chat_id"], second.Data["chat_id"])
+	}
+	wantCode(t, e.post(path, map[string]any{"receive_id": "oc_group", "msg_type": "interactive", "content": string(card)}), http.StatusBadRequest, CodeMsgBadParam)
 }

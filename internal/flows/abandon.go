@@ -2,6 +2,7 @@ package flows
 
 import (
 	"context"
+	"errors"
 
 	"go.uber.org/zap"
 
@@ -13,7 +14,9 @@ import (
 // will not take) or its retries ran out. The interaction is marked failed
 // and, where a card can still be shown, the member is told: their submit
 // was answered "created" before the post was tried, so silence would leave
-// them believing it.
+// them believing it. A form that never reached them is told of too: the
+// chat refused it (the bot removed, the chat disbanded), so the notice goes
+// to their one-to-one chat with the bot (tell).
 //
 // A flow's own jobs (reminders, card updates) have no member waiting on a
 // form: giving up is logged as an error, for an operator to look at.
@@ -48,20 +51,46 @@ func (e *Engine) AbandonJob(ctx context.Context, kind JobKind, interactionID str
 		}
 		return
 	}
-	if from != StatusSubmitted {
-		return // the form never reached the member: nowhere to tell them
-	}
-	// Best effort: both calls fail too when the bot has left the chat.
-	if it.EphemeralMessageID != "" {
-		if err := e.deps.Sender.DeleteEphemeral(ctx, it.EphemeralMessageID); err != nil {
-			log.Warn("cannot delete the form of a failed interaction", zap.Error(err))
+	// Best effort: these calls fail too when the bot has left the chat.
+	if from == StatusSubmitted && it.EphemeralMessageID != "" {
+		if err := e.closeForm(ctx, it, it.EphemeralMessageID); err != nil {
+			log.Warn("cannot remove the form of a failed interaction", zap.Error(err))
 		}
 	}
-	notice := card.New(card.Header{Title: card.Plain(msgFailed.In(it.Locale)), Template: card.Red},
-		card.PlainText(msgPostFailed.In(it.Locale, it.Flow)))
-	if _, err := e.deps.Sender.SendEphemeral(ctx, it.ChatID, it.UserID, notice); err != nil {
-		log.Warn("cannot tell the member their card was not posted", zap.Error(err))
-		return
+	text := msgFormNotShown.In(it.Locale, it.Flow)
+	if from == StatusSubmitted {
+		text = msgPostFailed.In(it.Locale, it.Flow)
 	}
-	log.Info("member told their card was not posted")
+	notice := card.New(card.Header{Title: card.Plain(msgFailed.In(it.Locale)), Template: card.Red}, card.PlainText(text))
+	// The form's own place refused the form itself: go straight to p2p.
+	if place, err := e.tell(ctx, it, notice, from == StatusSubmitted); err != nil {
+		log.Warn("cannot tell the member their interaction failed, anywhere", zap.Error(err))
+	} else {
+		log.Info("member told their interaction failed", zap.String("told_in", place))
+	}
+}
+
+// tell shows notice to it's owner: where their form was, else in their
+// one-to-one chat with the bot, the one place a card can still reach a
+// member of a chat the bot was removed from or that was disbanded. It
+// returns where the notice went. formPlaceWorks is false when the form's
+// own place just refused the form, so trying it again is pointless.
+func (e *Engine) tell(ctx context.Context, it *Interaction, notice *card.Card, formPlaceWorks bool) (string, error) {
+	var err error
+	switch {
+	case !formPlaceWorks:
+	case it.FormIn == FormEphemeral:
+		if _, err = e.deps.Sender.SendEphemeral(ctx, it.ChatID, it.UserID, notice); err == nil {
+			return "ephemeral", nil
+		}
+	case it.FormIn == FormInChat:
+		if _, err = e.deps.Sender.PostCard(ctx, it.ChatID, notice, it.ID+"-failed"); err == nil {
+			return "chat", nil
+		}
+		return "", err // that chat was the one-to-one chat: nowhere else
+	}
+	if _, perr := e.deps.Sender.SendToUser(ctx, it.UserID, notice, it.ID+"-failed"); perr != nil {
+		return "", errors.Join(err, perr)
+	}
+	return "p2p", nil
 }

@@ -27,15 +27,21 @@ func TestAbandonedFinishTellsTheMember(t *testing.T) {
 	wantToast(t, v.click(t, it, userID, ActionSubmit, validForm()), ToastError, "This form could not be completed")
 }
 
-// A form that never reached the member: marked failed, nothing sent.
-func TestAbandonedSendFormIsQuiet(t *testing.T) {
+// A form that never reached the member (the bot was removed, the member
+// left): marked failed, and the member told in their one-to-one chat with
+// the bot, the one place a card can still reach them.
+func TestAbandonedSendFormTellsTheMemberInP2P(t *testing.T) {
 	v := newEnv(t)
 	it := v.start(t, "/todo Buy milk")
 	v.e.AbandonJob(context.Background(), JobSendForm, it.ID, errors.New("11206 user not in chat"))
 	if got := v.store.get(t, it.ID).Status; got != StatusFailed {
 		t.Fatalf("status = %s, want failed", got)
 	}
-	if ops := v.sender.ops(); len(ops) != 0 {
-		t.Fatalf("sender calls = %q, want none", ops)
+	dms := v.sender.only(t, "dm")
+	if ops := v.sender.ops(); len(ops) != 1 || len(dms) != 1 || dms[0].OpenID != userID {
+		t.Fatalf("sender calls = %q, want one notice to the member in p2p", ops)
+	}
+	if got := cardText(t, dms[0].Card); !strings.Contains(got, "could not be shown") {
+		t.Errorf("notice = %s", got)
 	}
 }

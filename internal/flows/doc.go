@@ -53,6 +53,29 @@
 // forms carry the same interaction id, so either works, and a send_form that
 // finds another run's form already recorded deletes its own.
 //
+// # Who may start a flow, and where its form goes
+//
+// HandleMessage decides both before anything is stored. mayStart (rules.go)
+// applies the flow's Rule (anyone, admins, listed open_ids); admins are
+// Deps.Admins (BOTD_ADMINS) and the chat's owner and managers from
+// Deps.Chats (isAdmin, chatinfo.go), and may start everything. A refused
+// member gets the help flow's notice naming who can, through the same
+// send_form job as any form. The same isAdmin decides the group-card
+// buttons (Mark done, Cancel reminder, ...), so there is one notion of
+// admin.
+//
+// formPlace (formplace.go) picks Interaction.FormIn from the chat's kind:
+// an ephemeral card in an ordinary group; an ordinary card in the chat for
+// a one-to-one chat with the bot; an ordinary card sent to the member's
+// one-to-one chat (Sender.SendToUser) for a topic group, which has no
+// ephemeral cards. showForm and closeForm hide the difference from the
+// jobs: an ordinary message cannot be deleted, so it is replaced by a short
+// "Submitted"/"Cancelled" card. The final card always goes to ChatID.
+//
+// Cards the whole group sees carry every locale (everyLocale, i18n.go);
+// cards one member sees are in that member's language, because the
+// ephemeral API refuses the only multi-language form card JSON 2.0 has.
+//
 // # Records: todos and reminders after their card is posted
 //
 // An interaction ends when its card is in the group; what the card stands

@@ -42,11 +42,22 @@ type Deps struct {
 	Reminders ReminderStore
 	Todos     TodoStore
 	Due       DueSet
-	// Admins reports whether a member may act on anyone's reminders and
-	// todos in a chat. Default: nobody. Today it is the configured
-	// BOTD_ADMINS in every chat; the chat's owner and managers (GET chat,
-	// §11) can join them here later without touching the flows.
+	// Admins reports whether a member is an admin of a chat by
+	// configuration (BOTD_ADMINS, in every chat). Default: nobody. The
+	// chat's owner and managers, from Chats, are admins too (see isAdmin).
 	Admins func(chatID, openID string) bool
+	// Chats tells what kind of chat a command came from and who runs it.
+	// Default: every chat is an ordinary group with no owner or managers.
+	Chats ChatInfoSource
+	// Rules says who may start each flow, by flow name. A flow without a
+	// rule may be started by anyone.
+	Rules map[string]Rule
+	// Templates replaces the built-in final card of a flow, by flow name,
+	// with a card built in the platform's card builder.
+	Templates map[string]Template
+	// TemplateCard renders a template card for the Sender. Default: a map
+	// in the seeds' request shape.
+	TemplateCard func(t Template, vars map[string]any) any
 	// ObserveLateness is told how late each scheduled post went out (fired
 	// minus due), by kind ("reminder", "todo_due"), for the lateness
 	// histogram. Default: nothing.
@@ -104,6 +115,12 @@ func New(deps Deps) *Engine {
 	}
 	if deps.Admins == nil {
 		deps.Admins = func(string, string) bool { return false }
+	}
+	if deps.TemplateCard == nil {
+		deps.TemplateCard = templateCard
+	}
+	if deps.Chats == nil {
+		deps.Chats = noChatInfo{}
 	}
 	if deps.ObserveLateness == nil {
 		deps.ObserveLateness = func(string, time.Duration) {}
@@ -163,9 +180,6 @@ func (e *Engine) JobKinds() []JobKind {
 	}
 	return kinds
 }
-
-// isAdmin reports whether openID may act on anyone's records in chatID.
-func (e *Engine) isAdmin(chatID, openID string) bool { return e.deps.Admins(chatID, openID) }
 
 // Flows returns the registered flows in registration order.
 func (e *Engine) Flows() []Flow { return append([]Flow(nil), e.order...) }

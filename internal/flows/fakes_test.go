@@ -214,6 +214,24 @@ func (s *recSender) PostCard(_ context.Context, chatID string, card any, uuid st
 	return id, nil
 }
 
+func (s *recSender) SendToUser(_ context.Context, openID string, card any, uuid string) (string, error) {
+	if err := s.enter("dm"); err != nil {
+		return "", err
+	}
+	s.mu.Lock()
+	id, dup := s.uuids[uuid]
+	if !dup {
+		s.n++
+		id = fmt.Sprintf("om_dm_%d", s.n)
+		s.uuids[uuid] = id
+	}
+	s.mu.Unlock()
+	if !dup {
+		s.record(call{Op: "dm", OpenID: openID, ID: id, UUID: uuid, Card: card})
+	}
+	return id, nil
+}
+
 func (s *recSender) UpdateCard(_ context.Context, messageID string, card any) error {
 	if err := s.enter("update"); err != nil {
 		return err
@@ -312,12 +330,44 @@ type env struct {
 	jobs   *recJobs
 	clock  *testClock
 	admins map[string]bool
+	// rules and chats are read by the engine on every call, so a test may
+	// change them after newEnv.
+	rules map[string]Rule
+	chats *fakeChats
+}
+
+// fakeChats answers chat lookups from a map; a chat it does not know is an
+// ordinary group, and err, when set, fails every lookup.
+type fakeChats struct {
+	mu    sync.Mutex
+	m     map[string]*ChatInfo
+	err   error
+	calls int
+}
+
+func (f *fakeChats) ChatInfo(_ context.Context, chatID string) (*ChatInfo, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.calls++
+	if f.err != nil {
+		return nil, f.err
+	}
+	if ch, ok := f.m[chatID]; ok {
+		return ch, nil
+	}
+	return &ChatInfo{Mode: ChatModeGroup, Status: "normal"}, nil
+}
+
+func (f *fakeChats) set(chatID string, ch *ChatInfo) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.m[chatID] = ch
 }
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
 	v := &env{store: newMemStore(), sender: newRecSender(), jobs: &recJobs{}, clock: &testClock{now: testNow},
-		admins: map[string]bool{}}
+		admins: map[string]bool{}, rules: map[string]Rule{}, chats: &fakeChats{m: map[string]*ChatInfo{}}}
 	n := 0
 	var mu sync.Mutex
 	v.e = NewDefault(Deps{
@@ -326,6 +376,8 @@ func newEnv(t *testing.T) *env {
 		Jobs:      v.jobs,
 		Clock:     v.clock.Now,
 		Admins:    func(_, openID string) bool { return v.admins[openID] },
+		Rules:     v.rules,
+		Chats:     v.chats,
 		Logger:    zaptest.NewLogger(t),
 		BotOpenID: func() string { return botID },
 		NewID: func() string {

@@ -36,6 +36,9 @@ func (helpFlow) Start(it *Interaction, cmd Command, _ time.Time) {
 func (h helpFlow) Form(it *Interaction, _ FieldErrors) *card.Card {
 	loc := it.Locale
 	closeBtn := cancelButton(it, "close_btn", msgClose)
+	if denied := it.Form[helpDenied]; denied != "" {
+		return deniedNotice(it, denied, closeBtn)
+	}
 	if unknown := it.Form[helpUnknown]; unknown != "" {
 		// Plain text: the command is whatever the user typed.
 		return card.New(card.Header{}, card.PlainText(msgUnknownCommand.In(loc, unknown)), closeBtn)
@@ -49,4 +52,16 @@ func (h helpFlow) Form(it *Interaction, _ FieldErrors) *card.Card {
 		card.Markdown{Content: strings.Join(lines, "\n")},
 		closeBtn,
 	)
+}
+
+// deniedNotice tells a member who may start the flow they were refused.
+// Listed members are @mentioned (in a card only the member sees, a mention
+// shows the name and notifies nobody).
+func deniedNotice(it *Interaction, flow string, closeBtn card.Button) *card.Card {
+	loc := it.Locale
+	text := msgDeniedAdmins.In(loc, flow)
+	if ids := it.Form[helpDeniedMembers]; ids != "" {
+		text = msgDeniedMembers.In(loc, flow, mentions(strings.Split(ids, ",")))
+	}
+	return card.New(card.Header{}, card.Markdown{Content: text}, closeBtn)
 }

@@ -45,10 +45,16 @@ type Interaction struct {
 	// so cards can show names without another API call.
 	Mentions map[string]string `json:"mentions,omitempty"`
 
-	EphemeralMessageID string `json:"ephemeral_message_id,omitempty"` // form card, for deletion
-	FinalMessageID     string `json:"final_message_id,omitempty"`     // group card, for later updates
-	SourceEventID      string `json:"source_event_id,omitempty"`      // event that started it, for logs
-	SourceMessageID    string `json:"source_message_id,omitempty"`    // message that held the command
+	// FormIn is where the form is shown (FormEphemeral, FormInChat,
+	// FormToUser), chosen from the kind of chat when the command arrives.
+	FormIn string `json:"form_in,omitempty"`
+	// EphemeralMessageID is the form card's message id: an ephemeral card
+	// (deleted when the interaction ends) or, per FormIn, an ordinary
+	// message (replaced by a short "Submitted"/"Cancelled" card).
+	EphemeralMessageID string `json:"ephemeral_message_id,omitempty"`
+	FinalMessageID     string `json:"final_message_id,omitempty"`  // group card, for later updates
+	SourceEventID      string `json:"source_event_id,omitempty"`   // event that started it, for logs
+	SourceMessageID    string `json:"source_message_id,omitempty"` // message that held the command
 
 	// Version increases by one on every successful update; updates carry the
 	// version they read and fail with ErrConflict when it has moved on.
@@ -90,6 +96,10 @@ type Sender interface {
 	PostCard(ctx context.Context, chatID string, card any, uuid string) (messageID string, err error)
 	// UpdateCard replaces a shared card the bot posted earlier.
 	UpdateCard(ctx context.Context, messageID string, card any) error
+	// SendToUser sends card to openID in their one-to-one chat with the
+	// bot (receive_id_type=open_id), where a form goes when the chat it was
+	// asked for cannot show ephemeral cards. uuid as for PostCard.
+	SendToUser(ctx context.Context, openID string, card any, uuid string) (messageID string, err error)
 }
 
 // Jobs queues follow-up work so that webhook requests are answered at once.

@@ -72,7 +72,7 @@ func (e *Engine) sendForm(ctx context.Context, it *Interaction, flow Flow, log *
 		form = func(*Interaction, FieldErrors) *card.Card { return c }
 	}
 	msgID, err := e.effect(ctx, it, effectSendForm, log, func() (string, error) {
-		return e.deps.Sender.SendEphemeral(ctx, it.ChatID, it.UserID, form(it, nil))
+		return e.showForm(ctx, it, form(it, nil))
 	})
 	if err != nil {
 		return fmt.Errorf("send form: %w", err)
@@ -99,7 +99,7 @@ func (e *Engine) sendForm(ctx context.Context, it *Interaction, flow Flow, log *
 		log.Info("form answered before it was recorded; deleting it", zap.String("message_id", msgID))
 		return e.deleteForm(ctx, it, log, msgID)
 	}
-	log.Info("form sent", zap.String("message_id", msgID))
+	log.Info("form sent", zap.String("message_id", msgID), where(it))
 	return nil
 }
 
@@ -125,7 +125,7 @@ func (e *Engine) finish(ctx context.Context, it *Interaction, flow Flow, log *za
 		// The uuid makes the platform drop a second post within the hour, for
 		// a crash between the post and recording its id.
 		msgID, err := e.effect(ctx, it, effectPostFinal, log, func() (string, error) {
-			return e.deps.Sender.PostCard(ctx, it.ChatID, sub.Final(it), it.ID+"-final")
+			return e.deps.Sender.PostCard(ctx, it.ChatID, e.finalCard(it, sub), it.ID+"-final")
 		})
 		if err != nil {
 			return fmt.Errorf("post final card: %w", err)
@@ -211,12 +211,12 @@ func (e *Engine) flagLostForm(ctx context.Context, it *Interaction, log *zap.Log
 	}
 }
 
-// deleteForm deletes one of the interaction's forms. A repeated delete is harmless (the
-// platform answers "already deleted", which the Sender takes for success);
-// the outbox spares the call.
+// deleteForm removes one of the interaction's forms from view (closeForm).
+// A repeated delete is harmless (the platform answers "already deleted",
+// which the Sender takes for success); the outbox spares the call.
 func (e *Engine) deleteForm(ctx context.Context, it *Interaction, log *zap.Logger, messageID string) error {
 	_, err := e.effect(ctx, it, effectDelete(messageID), log, func() (string, error) {
-		return messageID, e.deps.Sender.DeleteEphemeral(ctx, messageID)
+		return messageID, e.closeForm(ctx, it, messageID)
 	})
 	if err != nil {
 		return fmt.Errorf("delete form %s: %w", messageID, err)

@@ -13,14 +13,15 @@ import (
 // job that sends the form. Ordinary chat is ignored. An unknown command gets
 // the help flow's hint ("Unknown command /foo. Try /help"), not silence.
 //
-// Only group chats are handled for now; p2p and topic chats are ignored
-// (ephemeral cards exist only in groups). An error means nothing may have
-// been started: the webhook releases its claim on the event so that the
-// platform's redelivery tries again.
+// Commands work in every kind of chat; the form goes where the chat can
+// show it privately (formPlace). A member the flow's rule does not allow
+// gets a notice saying who can (mayStart), shown the same way. An error
+// means nothing may have been started: the webhook releases its claim on
+// the event so that the platform's redelivery tries again.
 func (e *Engine) HandleMessage(ctx context.Context, m Message) error {
 	log := e.log.With(zap.String("event_id", m.EventID), zap.String("chat_id", m.ChatID), zap.String("open_id", m.SenderID))
-	if m.ChatType != "group" {
-		log.Debug("message ignored: not a group chat", zap.String("chat_type", m.ChatType))
+	if m.ChatType != "group" && m.ChatType != ChatModeP2P {
+		log.Debug("message ignored: unknown chat type", zap.String("chat_type", m.ChatType))
 		return nil
 	}
 	if m.SenderType != "" && m.SenderType != "user" {
@@ -40,6 +41,10 @@ func (e *Engine) HandleMessage(ctx context.Context, m Message) error {
 		}
 	}
 
+	place, ok := e.formPlace(ctx, m, log)
+	if !ok {
+		return nil
+	}
 	now := e.deps.Clock()
 	it := &Interaction{
 		ID:              e.deps.NewID(),
@@ -50,6 +55,7 @@ func (e *Engine) HandleMessage(ctx context.Context, m Message) error {
 		Locale:          e.localeOf(m.Text),
 		Timezone:        e.deps.DefaultTimezone.String(),
 		Status:          StatusPending,
+		FormIn:          place,
 		Form:            map[string]string{},
 		SourceEventID:   m.EventID,
 		SourceMessageID: m.MessageID,
@@ -62,7 +68,12 @@ func (e *Engine) HandleMessage(ctx context.Context, m Message) error {
 			it.Mentions[p.OpenID] = p.Name
 		}
 	}
-	flow.Start(it, cmd, now.In(e.deps.DefaultTimezone))
+	if allowed, rule := e.mayStart(ctx, flow.Name(), m.ChatID, m.SenderID); allowed {
+		flow.Start(it, cmd, now.In(e.deps.DefaultTimezone))
+	} else {
+		log.Info("command refused by the flow's rule", zap.String("flow", flow.Name()), zap.Stringer("rule", rule))
+		deny(it, flow.Name(), rule)
+	}
 
 	// A retry after a failed enqueue creates a fresh interaction; the one
 	// left behind was never shown to anyone and expires in the store.

@@ -60,7 +60,6 @@ func TestHandleMessage(t *testing.T) {
 			locale:   LocaleEnUS,
 		},
 		{name: "ordinary chat", msg: func(m *Message) { m.Text = "@_user_1 hello" }},
-		{name: "p2p chat", msg: func(m *Message) { m.ChatType = "p2p"; m.Text = "/todo x" }},
 		{name: "topic group", msg: func(m *Message) { m.ChatType = "topic_group"; m.Text = "/todo x" }},
 		{name: "from a bot", msg: func(m *Message) { m.SenderType = "app"; m.Text = "/todo x" }},
 	}

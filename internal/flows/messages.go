@@ -42,12 +42,17 @@ var (
 	msgFormCancelled    = Msg{"This form was cancelled", "此表单已取消"}
 	msgNotYours         = Msg{"Only the member who opened this form can use it", "只有发起人可以操作此表单"}
 	msgAlreadySubmitted = Msg{"Already submitted", "已提交"}
+	msgFormSubmitted    = Msg{"Submitted", "已提交"}
+	msgDeniedAdmins     = Msg{"Only the chat's owner and managers, and botd's admins, can use /%s", "只有群主、群管理员和 botd 管理员可以使用 /%s"}
+	msgDeniedMembers    = Msg{"Only these members, the chat's owner and managers, and botd's admins, can use /%s: %s", "只有以下成员、群主、群管理员和 botd 管理员可以使用 /%s：%s"}
 	msgCancelled        = Msg{"Cancelled", "已取消"}
 	msgClosed           = Msg{"Closed", "已关闭"}
 	msgUnknownAction    = Msg{"This button no longer works", "此按钮已失效"}
 	msgFailed           = Msg{"This form could not be completed", "此表单未能完成"}
 	msgPostFailed       = Msg{"Sorry: your /%s could not be posted to the group, because the platform refused it. Nothing was posted; please try again.",
 		"抱歉：你的 /%s 未能发送到群里（平台拒绝了该请求），未发送任何内容，请重试。"}
+	msgFormNotShown = Msg{"Sorry: your /%s form could not be shown in that chat (the bot may have been removed, or the chat disbanded). Nothing was started.",
+		"抱歉：你的 /%s 表单无法在该群中显示（机器人可能已被移出，或群已解散），未创建任何内容。"}
 	msgErrorSep = Msg{"; ", "；"}
 
 	// Buttons.

@@ -46,7 +46,7 @@ func (f remindFlow) HandleCardAction(ctx context.Context, a Action) (Answer, err
 // cancel stops a reminder: its series and pending snoozes never fire, and
 // its set card says who cancelled it.
 func (f remindFlow) cancel(ctx context.Context, r *Reminder, a Action, log *zap.Logger) (Answer, error) {
-	if !f.mayCancel(r, a.OperatorID) {
+	if !f.mayCancel(ctx, r, a.OperatorID) {
 		log.Info("cancel refused: not the creator or an admin")
 		return answer(ToastError, r.Locale, msgRemindCancelNotAllowed), nil
 	}
@@ -102,7 +102,7 @@ func (f remindFlow) answerOccurrence(ctx context.Context, r *Reminder, a Action,
 		log.Info("action on an occurrence no longer kept")
 		return answer(ToastError, r.Locale, msgUnknownAction), nil
 	}
-	if !f.mayAnswer(r, a.OperatorID) {
+	if !f.mayAnswer(ctx, r, a.OperatorID) {
 		log.Info("action refused: the reminder is not for this member")
 		return answer(ToastError, r.Locale, msgRemindNotAllowed), nil
 	}

@@ -143,14 +143,14 @@ func (f remindFlow) ensureScheduled(ctx context.Context, r *Reminder) error {
 }
 
 // mayCancel: the member who set it and the chat's admins.
-func (f remindFlow) mayCancel(r *Reminder, openID string) bool {
-	return openID != "" && (openID == r.CreatorID || f.e.isAdmin(r.ChatID, openID))
+func (f remindFlow) mayCancel(ctx context.Context, r *Reminder, openID string) bool {
+	return openID != "" && (openID == r.CreatorID || f.e.isAdmin(ctx, r.ChatID, openID))
 }
 
 // mayAnswer says who may press Done or Snooze on a fired reminder: those
 // it is for, its creator and admins.
-func (f remindFlow) mayAnswer(r *Reminder, openID string) bool {
-	return f.mayCancel(r, openID) || r.Notify == NotifyGroup ||
+func (f remindFlow) mayAnswer(ctx context.Context, r *Reminder, openID string) bool {
+	return f.mayCancel(ctx, r, openID) || r.Notify == NotifyGroup ||
 		(r.Notify == NotifyPeople && slices.Contains(r.People, openID))
 }
 
@@ -175,7 +175,10 @@ func (r *Reminder) audience() string {
 // reminderCard is the card the group sees when a reminder is set, kept up
 // to date: when it is next due, or who cancelled it, or when it was sent.
 func reminderCard(r *Reminder, loc *time.Location) *card.Card {
-	lang := r.Locale
+	return everyLocale(r.Locale, func(lang string) *card.Card { return reminderCardIn(r, loc, lang) })
+}
+
+func reminderCardIn(r *Reminder, loc *time.Location, lang string) *card.Card {
 	lines := []string{msgRemindWhen.In(lang, fmtWhen(r.First, loc, lang))}
 	if r.Repeat != RepeatOnce {
 		lines = append(lines, msgRemindRepeats.In(lang, repeatLabel(r.Repeat, lang)))
@@ -223,7 +226,10 @@ const lateAfter = 2 * time.Minute
 // firedCard is the reminder itself, posted at the due time: it mentions
 // whom it is for, and has Done and Snooze until someone presses Done.
 func firedCard(r *Reminder, p Post, loc *time.Location) *card.Card {
-	lang := r.Locale
+	return everyLocale(r.Locale, func(lang string) *card.Card { return firedCardIn(r, p, loc, lang) })
+}
+
+func firedCardIn(r *Reminder, p Post, loc *time.Location, lang string) *card.Card {
 	elements := []card.Element{
 		card.Markdown{Content: r.audience()},
 		card.PlainText(r.What),

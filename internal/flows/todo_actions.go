@@ -33,7 +33,7 @@ func (f todoFlow) HandleCardAction(ctx context.Context, a Action) (Answer, error
 		return Answer{}, fmt.Errorf("load todo %s: %w", id, err)
 	}
 	log := f.e.logTodo(t).With(zap.String("action", action), zap.String("operator_id", a.OperatorID))
-	if !f.mayChange(t, a.OperatorID) {
+	if !f.mayChange(ctx, t, a.OperatorID) {
 		log.Info("todo action refused: not the assignee, the creator or an admin")
 		return answer(ToastError, t.Locale, msgTodoNotAllowed), nil
 	}
@@ -73,8 +73,8 @@ func (f todoFlow) HandleCardAction(ctx context.Context, a Action) (Answer, error
 }
 
 // mayChange: the assignee, the creator and the chat's admins.
-func (f todoFlow) mayChange(t *Todo, openID string) bool {
-	return openID != "" && (openID == t.Assignee || openID == t.CreatorID || f.e.isAdmin(t.ChatID, openID))
+func (f todoFlow) mayChange(ctx context.Context, t *Todo, openID string) bool {
+	return openID != "" && (openID == t.Assignee || openID == t.CreatorID || f.e.isAdmin(ctx, t.ChatID, openID))
 }
 
 // Jobs are the todo records' own jobs.
@@ -131,9 +131,11 @@ func (f todoFlow) remindDue(ctx context.Context, member string) error {
 	if !isOpenID(who) {
 		who = t.CreatorID
 	}
-	c := card.New(card.Header{Title: card.Plain(msgTodoDueTitle.In(t.Locale)), Template: card.Orange},
-		card.Markdown{Content: msgTodoDueNudge.In(t.Locale, mention(who))},
-		card.PlainText(t.Title))
+	c := everyLocale(t.Locale, func(lang string) *card.Card {
+		return card.New(card.Header{Title: card.Plain(msgTodoDueTitle.In(lang)), Template: card.Orange},
+			card.Markdown{Content: msgTodoDueNudge.In(lang, mention(who))},
+			card.PlainText(t.Title))
+	})
 	msgID, err := f.e.deps.Sender.PostCard(ctx, t.ChatID, c, "tdn-"+t.ID)
 	if err != nil {
 		return fmt.Errorf("post due reminder: %w", err)

@@ -115,8 +115,12 @@ func todoDueMember(id string, at time.Time) string {
 // todoCard renders a todo for the group. The title and notes are the
 // user's words, so they go in plain text, never markdown: a title of
 // "<at id=all></at>" must not notify the whole chat.
+// It carries every locale (everyLocale).
 func todoCard(t *Todo, loc *time.Location) *card.Card {
-	lang := t.Locale
+	return everyLocale(t.Locale, func(lang string) *card.Card { return todoCardIn(t, loc, lang) })
+}
+
+func todoCardIn(t *Todo, loc *time.Location, lang string) *card.Card {
 	var lines []string
 	if isOpenID(t.Assignee) {
 		lines = append(lines, msgTodoAssignee.In(lang, mention(t.Assignee)))

@@ -66,6 +66,18 @@ func (s *Sender) PostCard(ctx context.Context, chatID string, card any, uuid str
 	return id, err
 }
 
+// SendToUser counts against the user's message quota and the app tier of
+// im.message.create.
+func (s *Sender) SendToUser(ctx context.Context, openID string, card any, uuid string) (string, error) {
+	call := s.lim.MessageToUser(openID)
+	if err := s.l.Wait(ctx, call); err != nil {
+		return "", err
+	}
+	id, err := s.inner.SendToUser(ctx, openID, card, uuid)
+	s.honour(ctx, call.api, err)
+	return id, err
+}
+
 // UpdateCard counts against the message's update quota and the app tier of
 // im.message.patch.
 func (s *Sender) UpdateCard(ctx context.Context, messageID string, card any) error {

@@ -170,6 +170,30 @@ func TestSenderPacesPostsIntoOneChat(t *testing.T) {
 	}
 }
 
+// Twelve forms to one member's one-to-one chat (topic groups send them
+// there): the per-user quota, 5/s, binds.
+func TestSenderPacesMessagesToOneUser(t *testing.T) {
+	sim, url := newSim(t)
+	s := newReplica(t, statetest.Redis(t), url, Limits{MaxWait: time.Minute})
+	ctx := context.Background()
+
+	start := time.Now()
+	errs := run(12, 12, func(i int) error {
+		_, err := s.SendToUser(ctx, member, testCard, fmt.Sprintf("form-%d", i))
+		return err
+	})
+	took := time.Since(start)
+	if len(errs) > 0 {
+		t.Fatalf("%d of 12 sends failed, first: %v", len(errs), errs[0])
+	}
+	if n, _ := refused(sim, "/open-apis/im/v1/messages"); n > 0 {
+		t.Errorf("simulator refused %d sends", n)
+	}
+	if minimum := 1400 * time.Millisecond; took < minimum || took > 4*time.Second {
+		t.Errorf("12 sends took %v, want between %v and 4s", took, minimum)
+	}
+}
+
 // Two replicas with their own clients and limiters, one Redis: together they
 // stay inside the app tier.
 func TestSenderReplicasTogether(t *testing.T) {

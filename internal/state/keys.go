@@ -6,7 +6,7 @@ package state
 //
 //	botd:itx:{id}      hash  interaction: v = version, d = JSON   TTL: InteractionTTL
 //	botd:claim:{key}   string "1": event/message/replay claims    TTL: per claim
-//	botd:cache:{key}   string cached values (tenant token)        TTL: per value
+//	botd:cache:{key}   string cached values (tenant token; chat:{id}: chat info JSON)  TTL: per value
 //	botd:outbox:{id}   hash   effect -> "started:{ms}" | "done:{result}"   TTL: InteractionTTL
 //	botd:outbox:ambiguous  zset "{effect}:{id}" scored by ms: effects whose
 //	                       outcome a crash left unknown; trimmed to InteractionTTL

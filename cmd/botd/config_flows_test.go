@@ -1,0 +1,57 @@
+package main
+
+import (
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/botd/botd/internal/flows"
+)
+
+func TestLoadConfigFlows(t *testing.T) {
+	path := writeFile(t, `
+app_id: cli_a
+app_secret: s
+verification_token: tok
+flows:
+  todo: {allow: anyone}
+  remind:
+    allow: admins
+    template: {template_id: AAqk1, template_version_name: "1.0.2"}
+  help: {allow: [ou_a, ou_b]}
+`)
+	cfg, err := LoadConfig(path, envOf(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := cfg.App()
+	if _, ok := a.Rules["todo"]; ok {
+		t.Errorf("anyone should need no rule: %+v", a.Rules)
+	}
+	if !a.Rules["remind"].AdminsOnly || !slices.Equal(a.Rules["help"].Members, []string{"ou_a", "ou_b"}) {
+		t.Errorf("rules = %+v", a.Rules)
+	}
+	if a.Templates["remind"] != (flows.Template{ID: "AAqk1", VersionName: "1.0.2"}) || len(a.Templates) != 1 {
+		t.Errorf("templates = %+v", a.Templates)
+	}
+}
+
+func TestLoadConfigFlowsRefusesMistakes(t *testing.T) {
+	_, err := LoadConfig(writeFile(t, `
+app_id: cli_a
+app_secret: s
+verification_token: tok
+flows:
+  todos: {allow: anyone}
+  remind: {allow: [bob], template: {template_version_name: "1"}}
+  help: {template: {template_id: X}}
+`), envOf(nil))
+	if err == nil {
+		t.Fatal("a bad flows block was accepted")
+	}
+	for _, want := range []string{`unknown flow "todos"`, `"bob" is not an open_id`, "template_id is required", "/help has no final card"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q lacks %q", err, want)
+		}
+	}
+}

@@ -1,0 +1,84 @@
+package app
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/botd/botd/internal/ephemeral"
+	"github.com/botd/botd/internal/flows"
+)
+
+// chatInfoTTL is how long a chat's mode, owner and managers are trusted.
+// Short, because a new manager expects to be one at once; long enough that
+// a burst of commands and clicks in one chat makes one Open API call.
+const chatInfoTTL = 60 * time.Second
+
+// chatLookup is the part of the Open API client chatDirectory calls.
+type chatLookup interface {
+	Chat(ctx context.Context, chatID string) (*ephemeral.Chat, error)
+}
+
+// stringCache is a cache shared by replicas (state.TokenCache on Redis).
+type stringCache interface {
+	Get(ctx context.Context, key string) (string, error)
+	Set(ctx context.Context, key, value string, ttl time.Duration) error
+}
+
+// chatDirectory is flows.ChatInfoSource: GET chat, cached in Redis so that
+// every replica shares one answer. Failures are not cached: the engine
+// falls back for this call and the next one asks again.
+type chatDirectory struct {
+	open  chatLookup
+	cache stringCache
+	ttl   time.Duration
+	log   *zap.Logger
+}
+
+var _ flows.ChatInfoSource = (*chatDirectory)(nil)
+
+// ChatInfo returns the chat's kind and admins. A chat the bot is not in (or
+// that is gone) comes back as an error wrapping flows.ErrChatGone.
+func (d *chatDirectory) ChatInfo(ctx context.Context, chatID string) (*flows.ChatInfo, error) {
+	key := "chat:" + chatID
+	if raw, err := d.cache.Get(ctx, key); err != nil {
+		d.log.Warn("chat cache unavailable; asking the platform", zap.String("chat_id", chatID), zap.Error(err))
+	} else if raw != "" {
+		var ch flows.ChatInfo
+		if err := json.Unmarshal([]byte(raw), &ch); err == nil {
+			return &ch, nil
+		}
+	}
+	c, err := d.open.Chat(ctx, chatID)
+	if err != nil {
+		if chatGone(err) {
+			return nil, fmt.Errorf("chat %s: %w: %w", chatID, flows.ErrChatGone, err)
+		}
+		return nil, fmt.Errorf("chat %s: %w", chatID, err)
+	}
+	ch := &flows.ChatInfo{Mode: c.Mode, OwnerID: c.OwnerID, ManagerIDs: c.ManagerIDs, Status: c.Status}
+	if raw, err := json.Marshal(ch); err == nil {
+		if err := d.cache.Set(ctx, key, string(raw), d.ttl); err != nil {
+			d.log.Warn("cannot cache chat info", zap.String("chat_id", chatID), zap.Error(err))
+		}
+	}
+	return ch, nil
+}
+
+// chatGone reports whether err says the bot can no longer see the chat:
+// not a member (the bot was removed), or no such chat (disbanded).
+func chatGone(err error) bool {
+	var apiErr *ephemeral.APIError
+	if !errors.As(err, &apiErr) {
+		return false
+	}
+	switch apiErr.Code {
+	case 230002, 10002, 232011, 232006: // bot not in chat (im, older im, chat API); no such chat
+		return true
+	}
+	return false
+}

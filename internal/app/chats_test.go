@@ -1,0 +1,61 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"go.uber.org/zap/zaptest"
+
+	"github.com/botd/botd/internal/ephemeral"
+	"github.com/botd/botd/internal/flows"
+	"github.com/botd/botd/internal/state"
+	"github.com/botd/botd/internal/state/statetest"
+)
+
+type fakeLookup struct {
+	calls int
+	chat  *ephemeral.Chat
+	err   error
+}
+
+func (f *fakeLookup) Chat(context.Context, string) (*ephemeral.Chat, error) {
+	f.calls++
+	return f.chat, f.err
+}
+
+// The chat's kind and admins are read once and shared through Redis for
+// the TTL; failures are not cached; a chat the bot left is ErrChatGone.
+func TestChatDirectory(t *testing.T) {
+	ctx := context.Background()
+	rdb := statetest.Redis(t)
+	open := &fakeLookup{chat: &ephemeral.Chat{Mode: "topic", OwnerID: "ou_o", ManagerIDs: []string{"ou_m"}, Status: "normal"}}
+	d := &chatDirectory{open: open, cache: state.NewTokenCache(rdb), ttl: time.Minute, log: zaptest.NewLogger(t)}
+	other := &chatDirectory{open: open, cache: state.NewTokenCache(rdb), ttl: time.Minute, log: zaptest.NewLogger(t)}
+
+	for _, dir := range []*chatDirectory{d, other, d} { // another replica shares the cache
+		ch, err := dir.ChatInfo(ctx, "oc_1")
+		if err != nil || ch.Mode != "topic" || ch.OwnerID != "ou_o" || len(ch.ManagerIDs) != 1 {
+			t.Fatalf("ChatInfo = %+v, %v", ch, err)
+		}
+	}
+	if open.calls != 1 {
+		t.Errorf("%d lookups, want 1", open.calls)
+	}
+	if ttl := rdb.TTL(ctx, "botd:cache:chat:oc_1").Val(); ttl <= 0 || ttl > time.Minute {
+		t.Errorf("cache TTL %v", ttl)
+	}
+
+	open.err = &ephemeral.APIError{Op: "chat.get", HTTPStatus: 400, Code: 232011}
+	if _, err := d.ChatInfo(ctx, "oc_2"); !errors.Is(err, flows.ErrChatGone) {
+		t.Errorf("bot not in chat: %v, want ErrChatGone", err)
+	}
+	open.err = errors.New("network down")
+	if _, err := d.ChatInfo(ctx, "oc_2"); err == nil || errors.Is(err, flows.ErrChatGone) {
+		t.Errorf("network failure: %v", err)
+	}
+	if open.calls != 3 {
+		t.Errorf("%d lookups: failures must not be cached", open.calls)
+	}
+}
