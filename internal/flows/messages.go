@@ -154,7 +154,7 @@ var (
 	msgRemindCancelNotAllowed = Msg{"Only the member who set this reminder or an admin can cancel it", "只有设置提醒的人或管理员可以取消"}
 	msgRemindNotAllowed       = Msg{"Only the people this reminder is for can do that", "只有被提醒的人可以操作"}
 	msgRemindDueSetBy         = Msg{"Due %s · set by %s", "时间 %s · 设置人 %s"}
-	msgRemindLate             = Msg{"Sent late: it was due %s, while botd was unavailable", "延迟送达：原定 %s，当时 botd 不可用"}
+	msgRemindLate             = Msg{"Sent late: it was due %s", "延迟送达：原定 %s"}
 	msgRemindDone             = Msg{"Done", "完成"}
 	msgRemindSnooze10         = Msg{"Snooze 10 min", "10 分钟后再提醒"}
 	msgRemindSnooze60         = Msg{"Snooze 1 hour", "1 小时后再提醒"}
