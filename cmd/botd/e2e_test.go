@@ -4,13 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"github.com/botd/botd/internal/app"
+	"github.com/botd/botd/internal/app/apptest"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
 
-	"go.uber.org/zap/zaptest"
 
 	"github.com/botd/botd/internal/feishusim"
 	"github.com/botd/botd/internal/state/statetest"
@@ -62,21 +62,7 @@ func newWorldWith(t *testing.T, edit func(*Config)) *world {
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}
-	ctx := context.Background()
-	bot, err := app.New(ctx, cfg.App(), zaptest.NewLogger(t), app.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := bot.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		if err := bot.Stop(sctx); err != nil {
-			t.Errorf("stop: %v", err)
-		}
-	})
+	bot := apptest.Start(t, cfg.App(), app.Options{})
 	base := "http://" + bot.Addr()
 	return &world{
 		sim: sim,

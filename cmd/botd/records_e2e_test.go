@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"github.com/botd/botd/internal/app"
+	"github.com/botd/botd/internal/app/apptest"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -12,7 +13,6 @@ import (
 	"time"
 
 	"github.com/alicebob/miniredis/v2"
-	"go.uber.org/zap/zaptest"
 
 	"github.com/botd/botd/internal/clock"
 	"github.com/botd/botd/internal/feishusim"
@@ -56,21 +56,7 @@ func newClockWorld(t *testing.T, replicas int, admins ...string) *clockWorld {
 		cfg.RedisURL = Secret(redisURL)
 		cfg.Admins = admins
 		cfg.RateLimits = "off"
-		ctx := context.Background()
-		bot, err := app.New(ctx, cfg.App(), zaptest.NewLogger(t), app.Options{Now: cw.clock.Now})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := bot.Start(ctx); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() {
-			sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-			defer cancel()
-			if err := bot.Stop(sctx); err != nil {
-				t.Errorf("stop: %v", err)
-			}
-		})
+		bot := apptest.Start(t, cfg.App(), app.Options{Now: cw.clock.Now})
 		cw.apps = append(cw.apps, bot)
 	}
 	base := "http://" + cw.apps[0].Addr()

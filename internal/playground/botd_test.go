@@ -9,6 +9,7 @@ import (
 	"go.uber.org/zap/zaptest"
 
 	"github.com/botd/botd/internal/app"
+	"github.com/botd/botd/internal/app/apptest"
 	"github.com/botd/botd/internal/clock"
 	"github.com/botd/botd/internal/flows"
 	"github.com/botd/botd/internal/ratelimit"
@@ -19,8 +20,7 @@ import (
 // loopback port against the simulator sim, with sim's clock.
 func testBotd(t *testing.T, sim *Simulator) (url string, fl []flows.Flow) {
 	t.Helper()
-	ctx := context.Background()
-	bot, err := app.New(ctx, app.Config{
+	bot := apptest.Start(t, app.Config{
 		Addr:  "127.0.0.1:0",
 		AppID: sim.Creds.AppID, AppSecret: sim.Creds.AppSecret,
 		VerificationToken: sim.Creds.VerificationToken, EncryptKey: sim.Creds.EncryptKey,
@@ -30,20 +30,7 @@ func testBotd(t *testing.T, sim *Simulator) (url string, fl []flows.Flow) {
 		Timezone:    time.UTC,
 		Locale:      "en_us",
 		JobWorkers:  4,
-	}, zaptest.NewLogger(t), app.Options{Now: sim.Clock.Now})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := bot.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		if err := bot.Stop(sctx); err != nil {
-			t.Errorf("stop botd: %v", err)
-		}
-	})
+	}, app.Options{Now: sim.Clock.Now})
 	return "http://" + bot.Addr(), bot.Flows()
 }
 
