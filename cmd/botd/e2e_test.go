@@ -11,7 +11,6 @@ import (
 	"testing"
 	"time"
 
-
 	"github.com/botd/botd/internal/feishusim"
 	"github.com/botd/botd/internal/state/statetest"
 )
