@@ -103,7 +103,7 @@ func New(ctx context.Context, cfg Config, log *zap.Logger, opts Options) (_ *App
 		AppID:      cfg.AppID,
 		AppSecret:  cfg.AppSecret,
 		BaseURL:    cfg.OpenBaseURL,
-		TokenCache: state.NewTokenCache(a.redis.Client),
+		TokenCache: state.NewCache(a.redis.Client),
 	}, log.Named("openapi"))
 	if err != nil {
 		return nil, err
@@ -128,7 +128,7 @@ func New(ctx context.Context, cfg Config, log *zap.Logger, opts Options) (_ *App
 		Outbox:          store,
 		Clock:           flows.Clock(opts.Now),
 		Admins:          adminSet(cfg.Admins),
-		Chats:           &chatDirectory{open: a.open, cache: state.NewTokenCache(a.redis.Client), ttl: chatInfoTTL, log: log.Named("chats")},
+		Chats:           &chatDirectory{open: a.open, cache: state.NewCache(a.redis.Client), ttl: chatInfoTTL, log: log.Named("chats")},
 		Rules:           cfg.Rules,
 		Templates:       cfg.Templates,
 		TemplateCard: func(t flows.Template, vars map[string]any) any {

@@ -23,7 +23,7 @@ type chatLookup interface {
 	Chat(ctx context.Context, chatID string) (*ephemeral.Chat, error)
 }
 
-// stringCache is a cache shared by replicas (state.TokenCache on Redis).
+// stringCache is a cache shared by replicas (state.Cache on Redis).
 type stringCache interface {
 	Get(ctx context.Context, key string) (string, error)
 	Set(ctx context.Context, key, value string, ttl time.Duration) error

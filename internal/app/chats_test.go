@@ -31,8 +31,8 @@ func TestChatDirectory(t *testing.T) {
 	ctx := context.Background()
 	rdb := statetest.Redis(t)
 	open := &fakeLookup{chat: &ephemeral.Chat{Mode: "topic", OwnerID: "ou_o", ManagerIDs: []string{"ou_m"}, Status: "normal"}}
-	d := &chatDirectory{open: open, cache: state.NewTokenCache(rdb), ttl: time.Minute, log: zaptest.NewLogger(t)}
-	other := &chatDirectory{open: open, cache: state.NewTokenCache(rdb), ttl: time.Minute, log: zaptest.NewLogger(t)}
+	d := &chatDirectory{open: open, cache: state.NewCache(rdb), ttl: time.Minute, log: zaptest.NewLogger(t)}
+	other := &chatDirectory{open: open, cache: state.NewCache(rdb), ttl: time.Minute, log: zaptest.NewLogger(t)}
 
 	for _, dir := range []*chatDirectory{d, other, d} { // another replica shares the cache
 		ch, err := dir.ChatInfo(ctx, "oc_1")

@@ -191,7 +191,7 @@ func (s *tokenSource) invalidate(ctx context.Context, bad string) {
 	}
 }
 
-// keyDeleter is an optional TokenCache method (state.TokenCache has it).
+// keyDeleter is an optional TokenCache method (state.Cache has it).
 // Caches without it get the empty value with a short TTL instead.
 type keyDeleter interface {
 	Delete(ctx context.Context, key string) error

@@ -186,7 +186,7 @@ func TestTokenCacheErrorsFallBackToFetch(t *testing.T) {
 	}
 }
 
-// deleterCache is a mapCache that can delete, like state.TokenCache.
+// deleterCache is a mapCache that can delete, like state.Cache.
 type deleterCache struct {
 	mapCache
 	deleted []string

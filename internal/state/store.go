@@ -192,16 +192,16 @@ func (s *Store) Release(ctx context.Context, keys ...string) error {
 	return nil
 }
 
-// TokenCache shares the tenant access token between replicas. It has the
-// shape of the Open API SDK's cache (Get returns "" on a miss), without
-// importing the SDK.
-type TokenCache struct{ rdb redis.UniversalClient }
+// Cache is a small string cache shared by replicas: the tenant access token,
+// chat information. Get returns "" on a miss, the shape the Open API
+// client's token cache takes.
+type Cache struct{ rdb redis.UniversalClient }
 
-// NewTokenCache returns a cache under the botd:cache: prefix.
-func NewTokenCache(rdb redis.UniversalClient) *TokenCache { return &TokenCache{rdb: rdb} }
+// NewCache returns a cache under the botd:cache: prefix.
+func NewCache(rdb redis.UniversalClient) *Cache { return &Cache{rdb: rdb} }
 
 // Set stores value for ttl.
-func (c *TokenCache) Set(ctx context.Context, key, value string, ttl time.Duration) error {
+func (c *Cache) Set(ctx context.Context, key, value string, ttl time.Duration) error {
 	if err := c.rdb.Set(ctx, cacheKey(key), value, ttl).Err(); err != nil {
 		return fmt.Errorf("state: cache set: %w", err)
 	}
@@ -209,7 +209,7 @@ func (c *TokenCache) Set(ctx context.Context, key, value string, ttl time.Durati
 }
 
 // Get returns the value, or "" when there is none.
-func (c *TokenCache) Get(ctx context.Context, key string) (string, error) {
+func (c *Cache) Get(ctx context.Context, key string) (string, error) {
 	v, err := c.rdb.Get(ctx, cacheKey(key)).Result()
 	if errors.Is(err, redis.Nil) {
 		return "", nil
@@ -221,7 +221,7 @@ func (c *TokenCache) Get(ctx context.Context, key string) (string, error) {
 }
 
 // Delete drops a cached value (a token the platform said is invalid).
-func (c *TokenCache) Delete(ctx context.Context, key string) error {
+func (c *Cache) Delete(ctx context.Context, key string) error {
 	if err := c.rdb.Del(ctx, cacheKey(key)).Err(); err != nil {
 		return fmt.Errorf("state: cache delete: %w", err)
 	}

@@ -130,9 +130,9 @@ func TestClaimRelease(t *testing.T) {
 	}
 }
 
-func TestTokenCache(t *testing.T) {
+func TestCache(t *testing.T) {
 	ctx := context.Background()
-	c := state.NewTokenCache(statetest.Redis(t))
+	c := state.NewCache(statetest.Redis(t))
 	if v, err := c.Get(ctx, "k"); err != nil || v != "" {
 		t.Fatalf("miss: %q %v", v, err)
 	}
