@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"go.uber.org/zap"
@@ -37,6 +38,44 @@ type chatDirectory struct {
 	cache stringCache
 	ttl   time.Duration
 	log   *zap.Logger
+
+	// local keeps answers in memory for a few seconds in front of Redis:
+	// every command looks its chat up inside the webhook request, and a busy
+	// chat would otherwise cost a Redis round trip per message.
+	mu    sync.Mutex
+	local map[string]localChat
+}
+
+type localChat struct {
+	info    flows.ChatInfo
+	expires time.Time
+}
+
+// Bounds of the in-memory layer: short enough that a new manager is one
+// within seconds; small enough never to matter for memory.
+const (
+	localChatTTL = 5 * time.Second
+	localChatMax = 10000
+)
+
+func (d *chatDirectory) fromMemory(chatID string) (*flows.ChatInfo, bool) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	c, ok := d.local[chatID]
+	if !ok || time.Now().After(c.expires) {
+		return nil, false
+	}
+	info := c.info
+	return &info, true
+}
+
+func (d *chatDirectory) remember(chatID string, info flows.ChatInfo) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.local == nil || len(d.local) >= localChatMax {
+		d.local = make(map[string]localChat) // crude but bounded: start over
+	}
+	d.local[chatID] = localChat{info: info, expires: time.Now().Add(min(localChatTTL, d.ttl))}
 }
 
 var _ flows.ChatInfoSource = (*chatDirectory)(nil)
@@ -44,12 +83,16 @@ var _ flows.ChatInfoSource = (*chatDirectory)(nil)
 // ChatInfo returns the chat's kind and admins. A chat the bot is not in (or
 // that is gone) comes back as an error wrapping flows.ErrChatGone.
 func (d *chatDirectory) ChatInfo(ctx context.Context, chatID string) (*flows.ChatInfo, error) {
+	if ch, ok := d.fromMemory(chatID); ok {
+		return ch, nil
+	}
 	key := "chat:" + chatID
 	if raw, err := d.cache.Get(ctx, key); err != nil {
 		d.log.Warn("chat cache unavailable; asking the platform", zap.String("chat_id", chatID), zap.Error(err))
 	} else if raw != "" {
 		var ch flows.ChatInfo
 		if err := json.Unmarshal([]byte(raw), &ch); err == nil {
+			d.remember(chatID, ch)
 			return &ch, nil
 		}
 	}
@@ -61,6 +104,7 @@ func (d *chatDirectory) ChatInfo(ctx context.Context, chatID string) (*flows.Cha
 		return nil, fmt.Errorf("chat %s: %w", chatID, err)
 	}
 	ch := &flows.ChatInfo{Mode: c.Mode, OwnerID: c.OwnerID, ManagerIDs: c.ManagerIDs, Status: c.Status}
+	d.remember(chatID, *ch)
 	if raw, err := json.Marshal(ch); err == nil {
 		if err := d.cache.Set(ctx, key, string(raw), d.ttl); err != nil {
 			d.log.Warn("cannot cache chat info", zap.String("chat_id", chatID), zap.Error(err))

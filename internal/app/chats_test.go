@@ -59,3 +59,23 @@ func TestChatDirectory(t *testing.T) {
 		t.Errorf("%d lookups: failures must not be cached", open.calls)
 	}
 }
+
+// A hot chat is answered from memory for a few seconds, without a Redis
+// round trip on every command.
+func TestChatDirectoryMemory(t *testing.T) {
+	ctx := context.Background()
+	rdb := statetest.Redis(t)
+	open := &fakeLookup{chat: &ephemeral.Chat{Mode: "group", OwnerID: "ou_o", Status: "normal"}}
+	d := &chatDirectory{open: open, cache: state.NewCache(rdb), ttl: time.Minute, log: zaptest.NewLogger(t)}
+	if _, err := d.ChatInfo(ctx, "oc_hot"); err != nil {
+		t.Fatal(err)
+	}
+	rdb.Del(ctx, "botd:cache:chat:oc_hot") // only memory has it now
+	ch, err := d.ChatInfo(ctx, "oc_hot")
+	if err != nil || ch.OwnerID != "ou_o" {
+		t.Fatalf("ChatInfo from memory = %+v, %v", ch, err)
+	}
+	if open.calls != 1 {
+		t.Fatalf("%d lookups, want 1 (the second answered from memory)", open.calls)
+	}
+}
