@@ -35,10 +35,9 @@ type world struct {
 	bot      *app.App
 }
 
-func newWorld(t *testing.T) *world { t.Helper(); return newWorldWith(t, nil) }
-
-// newWorldWith is newWorld with edit applied to botd's config (when not nil).
-func newWorldWith(t *testing.T, edit func(*Config)) *world {
+// newTestSim serves the simulator on a free loopback port, with one group
+// (chatID) of alice (its owner), bob and carol, and the bot in it.
+func newTestSim(t *testing.T) (*feishusim.Server, *httptest.Server) {
 	t.Helper()
 	sim := feishusim.New(feishusim.Options{AppID: testAppID, AppSecret: testSecret, BotOpenID: "ou_bot"})
 	simSrv := httptest.NewServer(sim)
@@ -48,6 +47,15 @@ func newWorldWith(t *testing.T, edit func(*Config)) *world {
 	}
 	sim.AddChat(feishusim.Chat{ID: chatID, Mode: "group", Name: "Team", OwnerID: alice,
 		Members: []string{alice, bob, carol}, BotIsMember: true})
+	return sim, simSrv
+}
+
+func newWorld(t *testing.T) *world { t.Helper(); return newWorldWith(t, nil) }
+
+// newWorldWith is newWorld with edit applied to botd's config (when not nil).
+func newWorldWith(t *testing.T, edit func(*Config)) *world {
+	t.Helper()
+	sim, simSrv := newTestSim(t)
 
 	cfg := Default()
 	cfg.Addr = "127.0.0.1:0"

@@ -59,6 +59,15 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 
+	return untilSignal(cfg, stderr, func(ctx context.Context, log *zap.Logger) error {
+		return serve(ctx, cfg, log)
+	})
+}
+
+// untilSignal builds the logger cfg asks for, runs do until SIGINT or
+// SIGTERM cancels its context, and returns the exit code: 1 if do failed,
+// 2 if the logger could not be built.
+func untilSignal(cfg Config, stderr io.Writer, do func(ctx context.Context, log *zap.Logger) error) int {
 	log, err := NewLogger(cfg.LogLevel, cfg.LogFormat, stderr)
 	if err != nil {
 		fmt.Fprintf(stderr, "botd: %v\n", err)
@@ -68,7 +77,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
-	if err := serve(ctx, cfg, log); err != nil {
+	if err := do(ctx, log); err != nil {
 		log.Error("botd stopped with an error", zap.Error(err))
 		return 1
 	}

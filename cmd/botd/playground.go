@@ -9,8 +9,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"os/signal"
-	"syscall"
 	"time"
 
 	"go.uber.org/zap"
@@ -33,20 +31,9 @@ func runPlayground(configPath string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "botd: config is invalid:\n%v\n", err)
 		return 2
 	}
-	log, err := NewLogger(cfg.LogLevel, cfg.LogFormat, stderr)
-	if err != nil {
-		fmt.Fprintf(stderr, "botd: %v\n", err)
-		return 2
-	}
-	defer func() { _ = log.Sync() }()
-
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
-	defer stop()
-	if err := servePlayground(ctx, cfg, creds, log, stdout); err != nil {
-		log.Error("playground stopped with an error", zap.Error(err))
-		return 1
-	}
-	return 0
+	return untilSignal(cfg, stderr, func(ctx context.Context, log *zap.Logger) error {
+		return servePlayground(ctx, cfg, creds, log, stdout)
+	})
 }
 
 // playgroundEnv is env with the playground's settings on top: the generated

@@ -6,7 +6,6 @@ import (
 	"github.com/botd/botd/internal/app"
 	"github.com/botd/botd/internal/app/apptest"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -33,14 +32,7 @@ type clockWorld struct {
 // simulator, all on one adjustable clock. admins are BOTD_ADMINS.
 func newClockWorld(t *testing.T, replicas int, admins ...string) *clockWorld {
 	t.Helper()
-	sim := feishusim.New(feishusim.Options{AppID: testAppID, AppSecret: testSecret, BotOpenID: "ou_bot"})
-	simSrv := httptest.NewServer(sim)
-	t.Cleanup(simSrv.Close)
-	for _, u := range []feishusim.User{{OpenID: alice, Name: "Alice"}, {OpenID: bob, Name: "Bob"}, {OpenID: carol, Name: "Carol"}} {
-		sim.AddUser(u)
-	}
-	sim.AddChat(feishusim.Chat{ID: chatID, Mode: "group", Name: "Team", OwnerID: alice,
-		Members: []string{alice, bob, carol}, BotIsMember: true})
+	sim, simSrv := newTestSim(t)
 	redisURL := statetest.URL(t)
 	if redisURL == "" {
 		// One in-process Redis shared by every replica, as a real one would be.
