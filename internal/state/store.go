@@ -134,42 +134,45 @@ func (s *Store) UpdateInteraction(ctx context.Context, it *flows.Interaction) er
 	}
 }
 
-// claimCmd takes every key or none.
+// claimCmd takes every key or none. A claim holds "lease" while its
+// delivery is being handled and "kept" once it was.
 //
 // KEYS    the claim keys
 // ARGV[1] TTL in ms
-// Returns the first key already taken, or "" after taking them all.
+// Returns {first key already taken, its value}, or {"", ""} after taking
+// them all.
 var claimCmd = redis.NewScript(`
 for _, k in ipairs(KEYS) do
-  if redis.call("EXISTS", k) == 1 then return k end
+  local v = redis.call("GET", k)
+  if v then return {k, v} end
 end
 for _, k in ipairs(KEYS) do
-  redis.call("SET", k, 1, "PX", ARGV[1])
+  redis.call("SET", k, "lease", "PX", ARGV[1])
 end
-return ""`)
+return {"", ""}`)
 
-// Claim takes every key for ttl, or none, in one round trip: it returns the
-// first key that was already taken, or "" when this caller now owns them
-// all. The webhook claims event and message ids so that a redelivery does
-// nothing twice.
-func (s *Store) Claim(ctx context.Context, ttl time.Duration, keys ...string) (string, error) {
+// Claim takes every key for ttl, or none, in one round trip. It returns the
+// first key that was already taken ("" when this caller now owns them all)
+// and whether that key's delivery was handled (kept) rather than still
+// being handled, or abandoned by a process that died.
+func (s *Store) Claim(ctx context.Context, ttl time.Duration, keys ...string) (taken string, handled bool, err error) {
 	full := make([]string, len(keys))
 	for i, k := range keys {
 		full[i] = claimKey(k)
 	}
-	taken, err := claimCmd.Run(ctx, s.rdb, full, ttl.Milliseconds()).Text()
-	if err != nil {
-		return "", fmt.Errorf("state: claim %v: %w", keys, err)
+	res, err := claimCmd.Run(ctx, s.rdb, full, ttl.Milliseconds()).StringSlice()
+	if err != nil || len(res) != 2 {
+		return "", false, fmt.Errorf("state: claim %v: %v %w", keys, res, err)
 	}
-	return strings.TrimPrefix(taken, claimKey("")), nil
+	return strings.TrimPrefix(res[0], claimKey("")), res[1] == "kept", nil
 }
 
-// Keep sets the claims' time to live to ttl: the delivery they claim was
-// handled, so they now guard against its redeliveries for that long.
+// Keep marks the claims handled and sets their time to live to ttl: they
+// now guard against the delivery's redeliveries for that long.
 func (s *Store) Keep(ctx context.Context, ttl time.Duration, keys ...string) error {
 	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 		for _, k := range keys {
-			p.PExpire(ctx, claimKey(k), ttl)
+			p.SetXX(ctx, claimKey(k), "kept", ttl)
 		}
 		return nil
 	})

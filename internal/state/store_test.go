@@ -109,23 +109,31 @@ func TestUpdateIsCompareAndSet(t *testing.T) {
 func TestClaimRelease(t *testing.T) {
 	ctx := context.Background()
 	s := state.New(statetest.Redis(t), time.Hour, nil)
-	if taken, err := s.Claim(ctx, time.Hour, "event:e1", "message:m1"); err != nil || taken != "" {
+	if taken, _, err := s.Claim(ctx, time.Hour, "event:e1", "message:m1"); err != nil || taken != "" {
 		t.Fatalf("first claim: %q %v", taken, err)
 	}
-	if taken, err := s.Claim(ctx, time.Hour, "event:e1"); err != nil || taken != "event:e1" {
-		t.Fatalf("second claim: %q %v, want event:e1 taken", taken, err)
+	// Taken while still being handled (a lease): not handled yet.
+	if taken, handled, err := s.Claim(ctx, time.Hour, "event:e1"); err != nil || taken != "event:e1" || handled {
+		t.Fatalf("second claim: %q handled=%v %v, want event:e1 taken, not handled", taken, handled, err)
 	}
 	// All or none: a new event id for a message already claimed takes nothing.
-	if taken, _ := s.Claim(ctx, time.Hour, "event:e2", "message:m1"); taken != "message:m1" {
+	if taken, _, _ := s.Claim(ctx, time.Hour, "event:e2", "message:m1"); taken != "message:m1" {
 		t.Fatalf("claim with a taken message: %q", taken)
 	}
-	if taken, _ := s.Claim(ctx, time.Hour, "event:e2"); taken != "" {
+	if taken, _, _ := s.Claim(ctx, time.Hour, "event:e2"); taken != "" {
 		t.Fatalf("event:e2 was left claimed by a refused claim: %q", taken)
+	}
+	// Kept: handled.
+	if err := s.Keep(ctx, time.Hour, "event:e1", "message:m1"); err != nil {
+		t.Fatal(err)
+	}
+	if taken, handled, _ := s.Claim(ctx, time.Hour, "event:e1"); taken != "event:e1" || !handled {
+		t.Fatalf("claim after keep: %q handled=%v, want handled", taken, handled)
 	}
 	if err := s.Release(ctx, "event:e1", "message:m1"); err != nil {
 		t.Fatal(err)
 	}
-	if taken, err := s.Claim(ctx, time.Hour, "event:e1", "message:m1"); err != nil || taken != "" {
+	if taken, _, err := s.Claim(ctx, time.Hour, "event:e1", "message:m1"); err != nil || taken != "" {
 		t.Fatalf("claim after release: %q %v", taken, err)
 	}
 }

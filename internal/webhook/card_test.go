@@ -77,6 +77,7 @@ func TestCardAnswers(t *testing.T) {
 			})
 			if tt.dup {
 				hs.claims.keys["event:ev_c1"] = 0
+				hs.claims.kept["event:ev_c1"] = true
 			}
 			if tt.down {
 				hs.claims.err = errors.New("redis: connection refused")

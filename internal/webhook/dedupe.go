@@ -22,13 +22,21 @@ const releaseTimeout = 2 * time.Second
 // lease; when do succeeds they are kept for ClaimTTL, and when it fails they
 // are released, so that the platform's redelivery is handled instead of
 // being dropped as a duplicate. If the process dies in between, the lease
-// lapses before the platform retries. A duplicate leaves nothing behind: the
-// keys are claimed all or none.
+// lapses before the platform retries; a redelivery that finds the lease
+// still there is answered 503, to be retried, not taken for a duplicate. A
+// duplicate leaves nothing behind: the keys are claimed all or none.
 func (h *Handler) once(c *call, keys []string, do func(context.Context) error) (dup bool, err error) {
 	ctx := c.r.Context()
-	taken, err := h.claims.Claim(ctx, h.cfg.ClaimLease, keys...)
+	taken, handled, err := h.claims.Claim(ctx, h.cfg.ClaimLease, keys...)
 	if err != nil {
 		return false, fmt.Errorf("claiming %v: %w", keys, err)
+	}
+	if taken != "" && !handled {
+		// Another request holds the lease: it is still at work, or its
+		// process died. Saying "duplicate" now would lose the event in the
+		// second case; a 503 makes the platform try again later, after the
+		// lease has either become a kept claim or lapsed.
+		return false, unavailable("delivery in hand elsewhere", fmt.Errorf("claim %s is leased", taken))
 	}
 	if taken != "" {
 		c.log.Info("duplicate; nothing done", zap.String("claim", taken))

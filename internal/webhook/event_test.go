@@ -296,3 +296,29 @@ func TestURLVerification(t *testing.T) {
 		})
 	}
 }
+
+// A redelivery that finds the first delivery's claim still on its lease (in
+// hand, or left by a process that died) is answered 503, so the platform
+// tries again later, instead of 200 "duplicate", which would lose the event
+// if its first handler never finished.
+func TestRedeliveryDuringLeaseIsRetried(t *testing.T) {
+	hs := newHarness(t, nil)
+	hs.claims.keys["event:ev_1"] = DefaultClaimLease // taken, never kept
+	plain := v2(t, eventMessageReceive, "ev_1", textMessage("om_1", "/todo x"))
+	if got := hs.send(t, sealed(t, plain)); got.status != http.StatusServiceUnavailable {
+		t.Fatalf("status %d, want 503", got.status)
+	}
+	if msgs, _ := hs.flows.handled(); len(msgs) != 0 {
+		t.Fatalf("flows called %d times, want 0", len(msgs))
+	}
+	if _, ok := hs.claims.keys["message:om_1"]; ok {
+		t.Fatal("a refused redelivery took a claim")
+	}
+	delete(hs.claims.keys, "event:ev_1") // the lease lapses
+	if got := hs.send(t, sealed(t, plain)); got.status != http.StatusOK {
+		t.Fatalf("after the lease: status %d, want 200", got.status)
+	}
+	if msgs, _ := hs.flows.handled(); len(msgs) != 1 {
+		t.Fatalf("flows called %d times, want 1", len(msgs))
+	}
+}

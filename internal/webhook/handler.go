@@ -55,11 +55,12 @@ type Flows interface {
 // Claims is the de-duplication store (the Redis state store implements it).
 type Claims interface {
 	// Claim takes every key for ttl, or none: it returns the first key that
-	// was already taken ("" when all were free and are now taken). One round
-	// trip, since it sits on every request's path.
-	Claim(ctx context.Context, ttl time.Duration, keys ...string) (taken string, err error)
-	// Keep sets the keys' time to live to ttl, once the delivery they
-	// claim has been handled.
+	// was already taken ("" when all were free and are now taken), and
+	// whether its delivery was handled (Keep) rather than still in hand or
+	// abandoned by a process that died. One round trip: it sits on every
+	// request's path.
+	Claim(ctx context.Context, ttl time.Duration, keys ...string) (taken string, handled bool, err error)
+	// Keep marks the keys handled and sets their time to live to ttl.
 	Keep(ctx context.Context, ttl time.Duration, keys ...string) error
 	// Release frees keys taken by Claim.
 	Release(ctx context.Context, keys ...string) error

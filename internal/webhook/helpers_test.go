@@ -87,26 +87,30 @@ func (f *fakeFlows) handled() (messages []flows.Message, actions []flows.Action)
 type fakeClaims struct {
 	mu   sync.Mutex
 	keys map[string]time.Duration
-	err  error // Claim fails with it when set (Redis down)
+	kept map[string]bool // claims marked handled by Keep
+	err  error           // Claim fails with it when set (Redis down)
 }
 
-func newFakeClaims() *fakeClaims { return &fakeClaims{keys: map[string]time.Duration{}} }
+func newFakeClaims() *fakeClaims {
+	return &fakeClaims{keys: map[string]time.Duration{}, kept: map[string]bool{}}
+}
 
-func (c *fakeClaims) Claim(_ context.Context, ttl time.Duration, keys ...string) (string, error) {
+func (c *fakeClaims) Claim(_ context.Context, ttl time.Duration, keys ...string) (string, bool, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.err != nil {
-		return "", c.err
+		return "", false, c.err
 	}
 	for _, k := range keys {
 		if _, ok := c.keys[k]; ok {
-			return k, nil
+			return k, c.kept[k], nil
 		}
 	}
 	for _, k := range keys {
 		c.keys[k] = ttl
+		delete(c.kept, k)
 	}
-	return "", nil
+	return "", false, nil
 }
 
 func (c *fakeClaims) Keep(_ context.Context, ttl time.Duration, keys ...string) error {
@@ -115,6 +119,7 @@ func (c *fakeClaims) Keep(_ context.Context, ttl time.Duration, keys ...string) 
 	for _, k := range keys {
 		if _, ok := c.keys[k]; ok {
 			c.keys[k] = ttl
+			c.kept[k] = true
 		}
 	}
 	return nil

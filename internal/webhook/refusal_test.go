@@ -159,6 +159,7 @@ func TestRefusals(t *testing.T) {
 			hs := newHarness(t, mod)
 			for _, k := range tt.claimed {
 				hs.claims.keys[k] = time.Hour
+				hs.claims.kept[k] = true
 			}
 			if tt.redisErr {
 				hs.claims.err = errors.New("dial tcp: connection refused")
