@@ -15,6 +15,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/botd/botd/internal/app"
+	"github.com/botd/botd/internal/flows"
 	"github.com/botd/botd/internal/ratelimit"
 )
 
@@ -52,9 +53,15 @@ type Config struct {
 	Locale            string        `yaml:"locale"`
 	ShutdownTimeout   time.Duration `yaml:"shutdown_timeout"`
 	JobWorkers        int           `yaml:"job_workers"`
+	// LegacyCardCallbacks ("on"/"off") accepts the older card request URL
+	// format, which is signed with the verification token only.
+	LegacyCardCallbacks string `yaml:"legacy_card_callbacks"`
+	MetricsAddr         string `yaml:"metrics_addr"` // empty: /metrics on Addr
 	// Quotas are the platform's rate limits botd paces to when RateLimits
 	// is "documented"; the defaults are the documented figures. File only.
 	Quotas Quotas `yaml:"quotas"`
+	// FairUse caps commands per member and per chat. File only.
+	FairUse FairUse `yaml:"fair_use"`
 	// Flows says, per flow, who may start it and which card-builder
 	// template replaces its final card. File only.
 	Flows map[string]FlowConfig `yaml:"flows,omitempty"`
@@ -73,6 +80,13 @@ type Quotas struct {
 	MaxWait           time.Duration `yaml:"max_wait"`
 }
 
+// FairUse mirrors flows.FairUse in the config file.
+type FairUse struct {
+	MemberCommands int           `yaml:"member_commands"`
+	ChatCommands   int           `yaml:"chat_commands"`
+	Window         time.Duration `yaml:"window"`
+}
+
 // App returns the configuration the app package runs with. Call it on a
 // validated Config.
 func (c Config) App() app.Config {
@@ -81,20 +95,23 @@ func (c Config) App() app.Config {
 		loc = time.UTC // Validate refuses such a config; never reached after it
 	}
 	return app.Config{
-		Addr:              c.Addr,
-		AppID:             c.AppID,
-		AppSecret:         string(c.AppSecret),
-		VerificationToken: string(c.VerificationToken),
-		EncryptKey:        string(c.EncryptKey),
-		OpenBaseURL:       c.OpenBaseURL,
-		RedisURL:          string(c.RedisURL),
-		Admins:            c.Admins,
-		Rules:             c.rules(),
-		Templates:         c.templates(),
-		Limits:            c.Limits(),
-		Timezone:          loc,
-		Locale:            c.Locale,
-		JobWorkers:        c.JobWorkers,
+		Addr:                c.Addr,
+		AppID:               c.AppID,
+		AppSecret:           string(c.AppSecret),
+		VerificationToken:   string(c.VerificationToken),
+		EncryptKey:          string(c.EncryptKey),
+		OpenBaseURL:         c.OpenBaseURL,
+		RedisURL:            string(c.RedisURL),
+		Admins:              c.Admins,
+		Rules:               c.rules(),
+		Templates:           c.templates(),
+		Limits:              c.Limits(),
+		Timezone:            loc,
+		Locale:              c.Locale,
+		JobWorkers:          c.JobWorkers,
+		LegacyCardCallbacks: c.LegacyCardCallbacks == "on",
+		MetricsAddr:         c.MetricsAddr,
+		FairUse:             flows.FairUse(c.FairUse),
 	}
 }
 
@@ -146,16 +163,18 @@ func splitList(s string) List {
 // Default returns the configuration botd runs with when nothing is set.
 func Default() Config {
 	return Config{
-		Addr:            ":8080",
-		OpenBaseURL:     "feishu",
-		LogLevel:        "info",
-		LogFormat:       "auto",
-		RateLimits:      "documented",
-		Timezone:        "Asia/Shanghai",
-		Locale:          "en_us",
-		ShutdownTimeout: 15 * time.Second,
-		JobWorkers:      20,
-		Quotas:          quotasOf(ratelimit.DefaultLimits()),
+		Addr:                ":8080",
+		OpenBaseURL:         "feishu",
+		LogLevel:            "info",
+		LogFormat:           "auto",
+		RateLimits:          "documented",
+		Timezone:            "Asia/Shanghai",
+		Locale:              "en_us",
+		ShutdownTimeout:     15 * time.Second,
+		JobWorkers:          20,
+		Quotas:              quotasOf(ratelimit.DefaultLimits()),
+		FairUse:             FairUse(flows.DefaultFairUse()),
+		LegacyCardCallbacks: "off",
 	}
 }
 
@@ -283,6 +302,21 @@ func (c Config) Validate() error {
 	case "documented", "off":
 	default:
 		bad("rate_limits %q: want documented or off", c.RateLimits)
+	}
+	switch c.LegacyCardCallbacks {
+	case "on", "off":
+	default:
+		bad("legacy_card_callbacks %q: want on or off", c.LegacyCardCallbacks)
+	}
+	if c.MetricsAddr != "" {
+		if _, _, err := net.SplitHostPort(c.MetricsAddr); err != nil {
+			bad("metrics_addr %q: want host:port or :port", c.MetricsAddr)
+		} else if c.MetricsAddr == c.Addr {
+			bad("metrics_addr %q: the same as addr; leave it empty to serve /metrics there", c.MetricsAddr)
+		}
+	}
+	if err := flows.FairUse(c.FairUse).Validate(); err != nil {
+		bad("%v", err)
 	}
 	if _, err := time.LoadLocation(c.Timezone); err != nil {
 		bad("timezone %q: %v", c.Timezone, err)

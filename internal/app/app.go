@@ -47,6 +47,11 @@ type Config struct {
 	Timezone          *time.Location // default zone for dates in commands
 	Locale            string         // default card language
 	JobWorkers        int
+	// LegacyCardCallbacks accepts the older card request URL format on
+	// /webhook/card (signed with the verification token only).
+	LegacyCardCallbacks bool
+	MetricsAddr         string        // empty: /metrics on Addr
+	FairUse             flows.FairUse // commands per member and chat
 }
 
 // App is botd, wired: the HTTP server, the flow engine, the scheduler and
