@@ -3,7 +3,6 @@ package app
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -98,7 +97,7 @@ func (d *chatDirectory) ChatInfo(ctx context.Context, chatID string) (*flows.Cha
 	}
 	c, err := d.open.Chat(ctx, chatID)
 	if err != nil {
-		if chatGone(err) {
+		if ephemeral.IsChatGone(err) {
 			return nil, fmt.Errorf("chat %s: %w: %w", chatID, flows.ErrChatGone, err)
 		}
 		return nil, fmt.Errorf("chat %s: %w", chatID, err)
@@ -111,18 +110,4 @@ func (d *chatDirectory) ChatInfo(ctx context.Context, chatID string) (*flows.Cha
 		}
 	}
 	return ch, nil
-}
-
-// chatGone reports whether err says the bot can no longer see the chat:
-// not a member (the bot was removed), or no such chat (disbanded).
-func chatGone(err error) bool {
-	var apiErr *ephemeral.APIError
-	if !errors.As(err, &apiErr) {
-		return false
-	}
-	switch apiErr.Code {
-	case 230002, 10002, 232011, 232006: // bot not in chat (im, older im, chat API); no such chat
-		return true
-	}
-	return false
 }

@@ -162,6 +162,20 @@ func Retryable(err error) bool {
 	return errors.Is(err, context.DeadlineExceeded)
 }
 
+// IsChatGone reports whether err says the bot can no longer see a chat: it
+// is not a member (it was removed), or there is no such chat (disbanded).
+func IsChatGone(err error) bool {
+	apiErr, ok := errors.AsType[*APIError](err)
+	if !ok {
+		return false
+	}
+	switch apiErr.Code {
+	case 230002, 10002, 232011, 232006: // bot not in chat (im, older im, chat API); no such chat
+		return true
+	}
+	return false
+}
+
 // retryAfter reads x-ogw-ratelimit-reset, the number of seconds until the
 // rate-limit window resets.
 func retryAfter(h http.Header) time.Duration {

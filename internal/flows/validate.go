@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/botd/botd/internal/card"
+	"github.com/botd/botd/internal/platformid"
 )
 
 // FieldError is what is wrong with one form field, in words for the user.
@@ -113,20 +114,10 @@ func civilDay(t time.Time) time.Time {
 	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
 }
 
-// isOpenID reports whether s looks like an open_id ("ou_" and letters or
-// digits). It keeps anything else out of the <at id=...> markdown of cards.
-func isOpenID(s string) bool {
-	rest, ok := strings.CutPrefix(s, "ou_")
-	if !ok || rest == "" {
-		return false
-	}
-	for _, r := range rest {
-		if !('a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9') {
-			return false
-		}
-	}
-	return true
-}
+// isOpenID reports whether s is an open_id (platformid.IsOpenID: "ou_" and
+// letters, digits, '_' or '-'). It keeps anything else out of the
+// <at id=...> markdown of cards.
+func isOpenID(s string) bool { return platformid.IsOpenID(s) }
 
 // truncate cuts s to at most n runes.
 func truncate(s string, n int) string {
