@@ -4,7 +4,7 @@
 //
 // Usage:
 //
-//	botd [-config PATH] [-check-config] [-playground]
+//	botd [-config PATH] [-check-config] [-playground [-playground-expose]]
 //
 // See README.md for the configuration and configs/botd.example.yaml for
 // every key.
@@ -36,11 +36,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 	configPath := fs.String("config", "", "config file (default "+DefaultConfigPath+" when present)")
 	checkConfig := fs.Bool("check-config", false, "load and validate the config, print it with secrets masked, and exit")
 	playgroundMode := fs.Bool("playground", false, "run botd, a Feishu simulator and a web page playing a group chat, on this machine")
+	playgroundExpose := fs.Bool("playground-expose", false, "let -playground listen on a non-loopback address: anyone who reaches it can act as any member (dangerous)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
 	if *playgroundMode {
-		return runPlayground(*configPath, stdout, stderr)
+		return runPlayground(*configPath, *playgroundExpose, stdout, stderr)
 	}
 
 	cfg, err := LoadConfig(*configPath, os.LookupEnv)

@@ -24,15 +24,29 @@ const playgroundAddr = "127.0.0.1:8080"
 // runPlayground is `botd -playground`: botd on its embedded defaults (the
 // in-process Redis-compatible store), the Feishu simulator in the same
 // process, and the page that plays a group chat. It returns the exit code.
-func runPlayground(configPath string, stdout, stderr io.Writer) int {
+//
+// The page acts as any member it plays, so it listens on loopback only:
+// an address that is not (BOTD_ADDR=0.0.0.0:8080) is refused unless expose
+// (-playground-expose) says the operator means it, and then botd warns.
+func runPlayground(configPath string, expose bool, stdout, stderr io.Writer) int {
 	creds := playground.NewCredentials()
 	cfg, err := LoadConfig(configPath, playgroundEnv(os.LookupEnv, creds))
 	if err != nil {
 		fmt.Fprintf(stderr, "botd: config is invalid:\n%v\n", err)
 		return 2
 	}
+	pageAddr := loopbackAddr(cfg.Addr)
+	if !expose && !playground.IsLoopbackAddr(pageAddr) {
+		fmt.Fprintf(stderr, "botd: the playground listens on loopback only, not %s: whoever reaches it can act as any member.\n"+
+			"Use BOTD_ADDR=127.0.0.1:PORT, or add -playground-expose to serve it on the network anyway.\n", pageAddr)
+		return 2
+	}
 	return untilSignal(cfg, stderr, func(ctx context.Context, log *zap.Logger) error {
-		return servePlayground(ctx, cfg, creds, log, stdout)
+		if expose && !playground.IsLoopbackAddr(pageAddr) {
+			log.Warn("-playground-expose: the playground is served beyond loopback; anyone who reaches it can act as any member",
+				zap.String("addr", pageAddr))
+		}
+		return servePlayground(ctx, cfg, pageAddr, expose, creds, log, stdout)
 	})
 }
 
@@ -73,7 +87,7 @@ func loopbackAddr(addr string) string {
 }
 
 // servePlayground runs the simulator, botd and the page until ctx ends.
-func servePlayground(ctx context.Context, cfg Config, creds playground.Credentials, log *zap.Logger, stdout io.Writer) error {
+func servePlayground(ctx context.Context, cfg Config, pageAddr string, expose bool, creds playground.Credentials, log *zap.Logger, stdout io.Writer) error {
 	clk := &clock.Offset{} // one clock for botd and the simulator: fast-forward moves both
 	sim, err := playground.StartSimulator(ctx, creds, playground.DefaultWorld(), clk, log.Named("feishusim"))
 	if err != nil {
@@ -87,7 +101,6 @@ func servePlayground(ctx context.Context, cfg Config, creds playground.Credentia
 		}
 	}()
 
-	pageAddr := loopbackAddr(cfg.Addr)
 	botCfg := cfg
 	botCfg.Addr = "127.0.0.1:0" // botd itself is reached only by the simulated platform
 	botCfg.OpenBaseURL = sim.URL
@@ -112,6 +125,7 @@ func servePlayground(ctx context.Context, cfg Config, creds playground.Credentia
 
 	page, err := playground.New(playground.Options{
 		Sim: sim, BotdURL: "http://" + bot.Addr(), Flows: bot.Flows(), Log: log.Named("playground"),
+		Exposed: expose,
 	})
 	if err != nil {
 		return err

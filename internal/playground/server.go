@@ -28,6 +28,10 @@ type Options struct {
 	BotdURL string       // base URL of botd's webhooks; required
 	Flows   []flows.Flow // botd's flows, for the preview catalogue
 	Log     *zap.Logger  // default zap.NewNop()
+	// Exposed says the operator chose to serve the page beyond loopback
+	// (botd -playground -playground-expose): the API then accepts any Host
+	// name, still refusing cross-origin requests.
+	Exposed bool
 }
 
 // Server is the playground's web server: the page, its JSON API and the
@@ -40,6 +44,7 @@ type Server struct {
 	flows    []flows.Flow
 	log      *zap.Logger
 	router   chi.Router
+	exposed  bool
 
 	chat    chatLog
 	changes broadcaster // typed messages, overrides and clock moves
@@ -64,6 +69,7 @@ func New(opts Options) (*Server, error) {
 		flows:    opts.Flows,
 		log:      opts.Log,
 		closed:   make(chan struct{}),
+		exposed:  opts.Exposed,
 	}
 	s.router = s.routes()
 	return s, nil
@@ -84,6 +90,7 @@ func (s *Server) routes() chi.Router {
 	r.Get("/preview", serveFile(static, "preview.html"))
 	r.Handle("/static/*", http.StripPrefix("/static/", noCache(http.FileServerFS(static))))
 	r.Route("/api", func(r chi.Router) {
+		r.Use(guardSameOrigin(s.exposed))
 		r.Get("/world", s.handleWorld)
 		r.Get("/state", s.handleState)
 		r.Get("/calls", s.handleCalls)
