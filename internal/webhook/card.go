@@ -8,6 +8,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/botd/botd/internal/flows"
+	"github.com/botd/botd/internal/platformid"
 )
 
 // cardEvent is the event of a card.action.trigger callback (§9.1). The SDK's
@@ -37,7 +38,7 @@ type cardAction struct {
 func (h *Handler) handleCardAction(c *call, env *envelope) (reply, error) {
 	var ev cardEvent
 	if err := json.Unmarshal(env.Event, &ev); err != nil {
-		c.log.Warn("malformed card.action.trigger; answered with an error toast", zap.Error(err))
+		c.log.Warn("malformed card.action.trigger; answered with an error toast", loggedError("error", err))
 		return callbackFailed(false), nil
 	}
 	a := flows.Action{
@@ -66,7 +67,7 @@ func (h *Handler) handleCardAction(c *call, env *envelope) (reply, error) {
 func (h *Handler) handleLegacyAction(c *call, env *envelope, p proof) (reply, error) {
 	var act cardAction
 	if err := json.Unmarshal(env.Action, &act); err != nil {
-		c.log.Warn("malformed legacy card action; answered {}", zap.Error(err))
+		c.log.Warn("malformed legacy card action; answered {}", loggedError("error", err))
 		return callbackFailed(true), nil
 	}
 	a := flows.Action{
@@ -90,8 +91,15 @@ func (h *Handler) handleLegacyAction(c *call, env *envelope, p proof) (reply, er
 
 // runAction hands a callback to the flows once and encodes their answer.
 func (h *Handler) runAction(c *call, key string, a flows.Action) (reply, error) {
-	c.with(zap.String("open_id", a.OperatorID), zap.String("chat_id", a.ChatID),
-		zap.String("message_id", a.MessageID), zap.Bool("legacy", a.Legacy))
+	c.with(logged("open_id", a.OperatorID), logged("chat_id", a.ChatID),
+		logged("message_id", a.MessageID), zap.Bool("legacy", a.Legacy))
+	if bad := malformedActionID(a); bad != "" {
+		// Bad input, but a callback's answer must stay 200 (anything else
+		// shows the user error 200671): an error toast, nothing claimed or
+		// handed over.
+		c.log.Warn("callback with a malformed " + bad + "; answered with an error toast")
+		return callbackFailed(a.Legacy), nil
+	}
 	var ans flows.Answer
 	dup, err := h.once(c, []string{key}, func(ctx context.Context) error {
 		var err error
@@ -100,7 +108,7 @@ func (h *Handler) runAction(c *call, key string, a flows.Action) (reply, error) 
 	})
 	switch {
 	case err != nil:
-		c.log.Error("callback failed; answered with an error toast", zap.Error(err))
+		c.log.Error("callback failed; answered with an error toast", loggedError("error", err))
 		return callbackFailed(a.Legacy), nil
 	case dup:
 		return reply{outcome: outcomeDuplicate}, nil
@@ -109,10 +117,26 @@ func (h *Handler) runAction(c *call, key string, a flows.Action) (reply, error) 
 	if err != nil {
 		// The action was handled (its claim stays); only the answer is
 		// broken, which is a bug in the flows.
-		c.log.Error("cannot encode the flows' answer; answered with an error toast", zap.Error(err))
+		c.log.Error("cannot encode the flows' answer; answered with an error toast", loggedError("error", err))
 		return callbackFailed(a.Legacy), nil
 	}
 	return reply{outcome: outcomeOK, body: body}, nil
+}
+
+// malformedActionID names the first id of a that does not have its platform
+// shape, or returns "". Every click has an operator; the message and chat
+// may be absent (link previews and pinned notices, §9.1, are not known to
+// carry them) but, present, must be ids.
+func malformedActionID(a flows.Action) string {
+	switch {
+	case !platformid.IsOpenID(a.OperatorID):
+		return "operator open_id"
+	case a.MessageID != "" && !platformid.IsMessageID(a.MessageID):
+		return "open_message_id"
+	case a.ChatID != "" && !platformid.IsChatID(a.ChatID):
+		return "open_chat_id"
+	}
+	return ""
 }
 
 // looseObject reads a callback value tolerantly: an object as is, a string

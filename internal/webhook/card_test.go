@@ -152,9 +152,9 @@ func TestLegacyCallback(t *testing.T) {
 		mod  func(*Config)
 		body func(t *testing.T, plain []byte) []byte
 	}{
-		{"plaintext", nil, func(_ *testing.T, plain []byte) []byte { return plain }},
-		{"plaintext, no key", noKey, func(_ *testing.T, plain []byte) []byte { return plain }},
-		{"encrypted", nil, func(t *testing.T, plain []byte) []byte { return encryptBody(t, plain, testKey) }},
+		{"plaintext", legacyOn, func(_ *testing.T, plain []byte) []byte { return plain }},
+		{"plaintext, no key", both(noKey, legacyOn), func(_ *testing.T, plain []byte) []byte { return plain }},
+		{"encrypted", legacyOn, func(t *testing.T, plain []byte) []byte { return encryptBody(t, plain, testKey) }},
 	} {
 		t.Run(mode.name, func(t *testing.T) {
 			hs := newHarness(t, mode.mod)
@@ -192,7 +192,7 @@ func TestLegacyCallback(t *testing.T) {
 }
 
 func TestLegacyCallbackFailure(t *testing.T) {
-	hs := newHarness(t, nil)
+	hs := newHarness(t, legacyOn)
 	hs.flows.set(func(f *fakeFlows) { f.err = errFlows })
 	got := hs.send(t, legacySigned(legacyAction(t, map[string]any{"k": "v"}), testToken, nowTS()))
 	if got.status != http.StatusOK || string(got.body) != "{}" {
@@ -204,7 +204,7 @@ func TestLegacyCallbackFailure(t *testing.T) {
 }
 
 func TestMalformedLegacyCallback(t *testing.T) {
-	hs := newHarness(t, nil)
+	hs := newHarness(t, legacyOn)
 	body := []byte(`{"open_id":"ou_1","open_message_id":"om_1","action":{"tag":["not","a","string"]}}`)
 	got := hs.send(t, legacySigned(body, testToken, nowTS()))
 	if got.status != http.StatusOK || string(got.body) != "{}" {

@@ -72,7 +72,7 @@ func (h *Handler) release(c *call, keys []string) {
 func (h *Handler) callFlows(ctx context.Context, c *call, do func(context.Context) error) (err error) {
 	defer func() {
 		if p := recover(); p != nil {
-			c.log.Error("flows panicked", zap.Any("panic", p), zap.ByteString("stack", debug.Stack()))
+			c.log.Error("flows panicked", zap.String("panic", truncate(fmt.Sprint(p), maxLoggedError)), zap.ByteString("stack", debug.Stack()))
 			err = fmt.Errorf("flows panicked: %v", p)
 		}
 	}()

@@ -10,7 +10,7 @@
 //	routes.go    method check, body cap (413), dispatch by kind, one writer for every answer
 //	verify.go    signature over the raw body (SHA-256 with the Encrypt Key, or the
 //	             legacy SHA-1 with the Verification Token), token, app_id (401)
-//	timestamp.go X-Lark-Request-Timestamp freshness window (401)
+//	timestamp.go X-Lark-Request-Timestamp: placed in time, inside the window (401)
 //	decrypt.go   AES-256-CBC with strict PKCS#7 (400)
 //	envelope.go  JSON parsing and telling request kinds apart (400)
 //	dedupe.go    claims on event_id / message_id / legacy signature (200 for duplicates)
@@ -28,13 +28,19 @@
 //
 // Decisions on points the platform documentation leaves open:
 //
+//   - The legacy card request URL format (§9.7) is off unless
+//     Config.LegacyCardCallbacks (BOTD_LEGACY_CARD_CALLBACKS=on): it is
+//     signed with the Verification Token alone, whatever the Encrypt Key, so
+//     it lets whoever holds the token click as anyone. Off, a legacy action
+//     and the legacy plaintext handshake are refused with 401.
 //   - With an Encrypt Key configured, every request must be signed and
 //     encrypted, except url_verification: whether the handshake carries
 //     signature headers is unconfirmed (§4.3), so a handshake without the
 //     three headers is accepted when its token matches, and logged. A
 //     handshake whose headers are present but wrong is refused like anything
-//     else. The legacy card handshake is always plaintext (§4.4), so on
-//     /webhook/card an unsigned plaintext handshake is accepted on its token.
+//     else. The legacy card handshake is always plaintext (§4.4), so, with
+//     the legacy format on, an unsigned plaintext handshake on /webhook/card
+//     is accepted on its token.
 //   - A plaintext body while an Encrypt Key is configured is refused with 401:
 //     the platform always encrypts then, so the request did not come from it.
 //     An encrypted body while no key is configured is a 400 (it cannot be
@@ -44,12 +50,26 @@
 //     token) signature only admits legacy card actions and handshakes on
 //     /webhook/card, so knowing the Verification Token is never enough to
 //     forge a v2 event when an Encrypt Key is set.
-//   - The timestamp is read as Unix seconds (up to 11 digits), milliseconds
-//     (12 to 14 digits) or a Go time.String() value; a signed request outside
-//     ±TimestampWindow is refused. A timestamp that does not parse is logged
-//     and accepted: its unit is unconfirmed and the signature covers it.
-//     Without an Encrypt Key there is no signature, hence no window (except
-//     for the legacy format, which is always signed).
+//   - The timestamp of a signed request must be placed in time: Unix
+//     seconds (up to 11 digits), milliseconds (12 to 14), microseconds (15
+//     to 17) or a Go time.String() value, the one odd shape reported
+//     (§4.1); anything else, and anything outside ±TimestampWindow, is
+//     refused with 401. ClaimTTL exceeds 2×TimestampWindow, the whole span
+//     during which a request is accepted, so no replay outlives its claim
+//     (timestamp.go has the reasoning). Without an Encrypt Key there is no
+//     signature, hence no window (except for the legacy format, which is
+//     always signed).
+//   - A v2 envelope must have a header: without one it is a 400 once the
+//     signature vouches for it, a 401 (no token) otherwise. When botd knows
+//     its app id, header.app_id must equal it; an empty one is a 401.
+//   - Ids read from events and callbacks (sender, operator and mentioned
+//     open_ids, chat_id, message_id, app_id) must have the platform's shape
+//     (package platformid): an event with a malformed one is a 400; a
+//     callback, which must answer 200, gets an error toast; either way
+//     nothing is claimed or handed over. A malformed event_id is a 400.
+//   - What a request carries reaches the logs bounded: the request id is
+//     the request-id middleware's (package requestid) or a safe platform
+//     id, other values are truncated, so no log line grows with the request.
 //   - Duplicates (event_id, and message_id for messages, which can come back
 //     under a new event_id; the signature of a legacy callback, which has no
 //     event_id) answer 200 and do nothing. When the flows fail, the claims

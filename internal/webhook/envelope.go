@@ -61,10 +61,15 @@ func (e *envelope) kind() kind {
 }
 
 // verificationToken is where the Verification Token sits: header.token in
-// v2, token at the top in v1 and url_verification.
+// v2, token at the top in v1 and url_verification. A v2 envelope without
+// header has none: a top-level token must not stand in for it, or a body
+// with no header would get past authorize and fail later.
 func (e *envelope) verificationToken() string {
-	if e.Header != nil {
+	switch {
+	case e.Header != nil:
 		return e.Header.Token
+	case e.kind() == kindV2:
+		return ""
 	}
 	return e.Token
 }

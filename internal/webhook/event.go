@@ -10,6 +10,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/botd/botd/internal/flows"
+	"github.com/botd/botd/internal/platformid"
 )
 
 // Event types botd handles.
@@ -28,10 +29,16 @@ func (h *Handler) handleMessage(c *call, env *envelope) (reply, error) {
 		return reply{}, badRequest("malformed "+eventMessageReceive+" event", err)
 	}
 	m, skip := toMessage(env.Header, &ev)
-	c.with(zap.String("chat_id", m.ChatID), zap.String("message_id", m.MessageID), zap.String("open_id", m.SenderID))
+	c.with(logged("chat_id", m.ChatID), logged("message_id", m.MessageID), logged("open_id", m.SenderID))
 	if skip != "" {
-		c.log.Debug("message ignored", zap.String("why", skip), zap.String("message_type", m.MessageType))
+		c.log.Debug("message ignored", zap.String("why", skip), logged("message_type", m.MessageType))
 		return reply{outcome: outcomeIgnored}, nil
+	}
+	if bad := malformedMessageID(m); bad != "" {
+		// The ids become Redis keys, card content and API paths. A message
+		// whose ids are not the platform's shape is bad input: 400, nothing
+		// claimed or handed over.
+		return reply{}, badRequest("malformed "+bad+" in "+eventMessageReceive, nil)
 	}
 	dup, err := h.once(c, []string{eventKey(m.EventID), messageKey(m.MessageID)}, func(ctx context.Context) error {
 		return h.flows.HandleMessage(ctx, m)
@@ -92,6 +99,26 @@ func toMessage(hd *larkevent.EventHeader, ev *larkim.P2MessageReceiveV1Data) (m 
 		m.Mentions = append(m.Mentions, mention)
 	}
 	return m, ""
+}
+
+// malformedMessageID names the first id of m that does not have its
+// platform shape (platformid), or returns "". Mentions without an open_id
+// (@all) are fine; a mention's open_id that is present must be one.
+func malformedMessageID(m flows.Message) string {
+	switch {
+	case !platformid.IsOpenID(m.SenderID):
+		return "sender open_id"
+	case !platformid.IsMessageID(m.MessageID):
+		return "message_id"
+	case !platformid.IsChatID(m.ChatID):
+		return "chat_id"
+	}
+	for _, me := range m.Mentions {
+		if me.OpenID != "" && !platformid.IsOpenID(me.OpenID) {
+			return "mention open_id"
+		}
+	}
+	return ""
 }
 
 // messageText extracts the text of a text or post message, with mention

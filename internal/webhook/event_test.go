@@ -2,14 +2,14 @@ package webhook
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"reflect"
 	"slices"
 	"strconv"
+	"sync"
 	"testing"
 	"time"
-
-	"go.uber.org/zap/zapcore"
 
 	"github.com/botd/botd/internal/flows"
 )
@@ -205,35 +205,88 @@ func TestSameMessageUnderNewEventID(t *testing.T) {
 	}
 }
 
+// Every signed request's timestamp must be placed in time: seconds,
+// milliseconds, microseconds or the Go time.String() shape, inside the window.
+// Anything else is refused, whatever the signature says.
 func TestTimestampFormats(t *testing.T) {
 	now := time.Now()
 	tests := []struct {
-		name    string
-		ts      string
-		warning bool
+		name string
+		ts   string
+		want int
 	}{
-		{"seconds", strconv.FormatInt(now.Unix(), 10), false},
-		{"milliseconds", strconv.FormatInt(now.UnixMilli(), 10), false},
-		{"7h old retry", strconv.FormatInt(now.Add(-7*time.Hour).Unix(), 10), false},
-		{"Go time.String", now.Add(-time.Minute).String(), false},
-		{"unparseable", "not-a-time", true},
+		{"seconds", strconv.FormatInt(now.Unix(), 10), 200},
+		{"milliseconds", strconv.FormatInt(now.UnixMilli(), 10), 200},
+		{"microseconds", strconv.FormatInt(now.UnixMicro(), 10), 200},
+		{"7h old retry", strconv.FormatInt(now.Add(-7*time.Hour).Unix(), 10), 200},
+		{"Go time.String", now.Add(-time.Minute).String(), 200},
+		{"Go time.String, zone without abbreviation", now.In(time.FixedZone("", 5*3600+1800)).String(), 200},
+		{"microseconds, 9h old", strconv.FormatInt(now.Add(-9*time.Hour).UnixMicro(), 10), 401},
+		{"Go time.String, 9h old", now.Add(-9 * time.Hour).String(), 401},
+		{"negative", "-99999", 401},
+		{"18 digits", strconv.FormatInt(now.UnixMicro(), 10) + "00", 401},
+		{"exponent", "1.7e9", 401},
+		{"free text", "not-a-time", 401},
+		{"Go time.String, broken monotonic reading", now.Format(goTimeLayout) + " UTC m=soon", 401},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			hs := newHarness(t, nil)
 			plain := v2(t, eventMessageReceive, "ev_1", textMessage("om_1", "/todo x"))
 			got := hs.send(t, signed(encryptBody(t, plain, testKey), testKey, tt.ts))
-			if got.status != http.StatusOK {
-				t.Fatalf("status = %d", got.status)
+			if got.status != tt.want {
+				t.Fatalf("status = %d, want %d", got.status, tt.want)
 			}
-			if msgs, _ := hs.flows.handled(); len(msgs) != 1 {
-				t.Errorf("not handed over")
-			}
-			warned := hs.logs.FilterLevelExact(zapcore.WarnLevel).FilterMessageSnippet("unparseable").Len() == 1
-			if warned != tt.warning {
-				t.Errorf("warning logged = %v, want %v", warned, tt.warning)
+			msgs, _ := hs.flows.handled()
+			if handed := len(msgs) == 1; handed != (tt.want == 200) {
+				t.Errorf("handed over = %v", handed)
 			}
 		})
+	}
+}
+
+// A captured signed request, sent again once its claim has expired, meets
+// the window: whatever the shape of its timestamp, no replay outlives the
+// claim. Before, a microsecond (or any unparseable) timestamp skipped the
+// window, and such a replay was handled again.
+func TestReplayAfterClaimExpiry(t *testing.T) {
+	start := time.Now()
+	shapes := []struct {
+		name string
+		ts   string
+	}{
+		{"seconds", strconv.FormatInt(start.Unix(), 10)},
+		{"milliseconds", strconv.FormatInt(start.UnixMilli(), 10)},
+		{"microseconds", strconv.FormatInt(start.UnixMicro(), 10)},
+		{"Go time.String", start.String()},
+	}
+	for _, sh := range shapes {
+		for _, lag := range []time.Duration{-DefaultTimestampWindow + time.Minute, 0, DefaultTimestampWindow - time.Minute} {
+			t.Run(fmt.Sprintf("%s, first delivery %v after the timestamp", sh.name, lag), func(t *testing.T) {
+				var mu sync.Mutex
+				clock := start.Add(lag)
+				hs := newHarness(t, func(c *Config) {
+					c.Now = func() time.Time { mu.Lock(); defer mu.Unlock(); return clock }
+				})
+				plain := v2(t, eventMessageReceive, "ev_1", textMessage("om_1", "/todo x"))
+				d := signed(encryptBody(t, plain, testKey), testKey, sh.ts)
+				if got := hs.send(t, d); got.status != http.StatusOK {
+					t.Fatalf("first delivery: status %d", got.status)
+				}
+				ttl := hs.claims.keys["event:ev_1"]
+				// The replay comes the moment the claim has expired.
+				mu.Lock()
+				clock = clock.Add(ttl)
+				mu.Unlock()
+				hs.claims.Release(t.Context(), "event:ev_1", "message:om_1")
+				if got := hs.send(t, d); got.status != http.StatusUnauthorized {
+					t.Errorf("replay after the claim expired: status %d, want 401", got.status)
+				}
+				if msgs, _ := hs.flows.handled(); len(msgs) != 1 {
+					t.Errorf("handled %d times, want 1", len(msgs))
+				}
+			})
+		}
 	}
 }
 
@@ -253,9 +306,17 @@ func TestURLVerification(t *testing.T) {
 		{"encrypted, no signature headers", nil, func(t *testing.T) delivery {
 			return delivery{body: encryptBody(t, challenge(t, testToken), testKey)}
 		}, 200, true},
-		{"legacy: plaintext on the card route with a key", nil, func(t *testing.T) delivery {
+		{"legacy: plaintext on the card route with a key", legacyOn, func(t *testing.T) delivery {
 			return delivery{path: "/webhook/card", body: challenge(t, testToken)}
 		}, 200, true},
+		// With the legacy format off, its URL cannot be saved in the
+		// console: its callbacks would all be refused.
+		{"legacy off: plaintext on the card route with a key", nil, func(t *testing.T) delivery {
+			return delivery{path: "/webhook/card", body: challenge(t, testToken)}
+		}, 401, false},
+		{"legacy off: plaintext on the card route, no key", noKey, func(t *testing.T) delivery {
+			return delivery{path: "/webhook/card", body: challenge(t, testToken)}
+		}, 200, false},
 		{"callback URL: encrypted on the card route", nil, func(t *testing.T) delivery {
 			d := sealed(t, challenge(t, testToken))
 			d.path = "/webhook/card"
@@ -263,7 +324,7 @@ func TestURLVerification(t *testing.T) {
 		}, 200, false},
 		{"wrong token, plain", noKey, func(t *testing.T) delivery { return delivery{body: challenge(t, "wrong")} }, 401, false},
 		{"wrong token, encrypted", nil, func(t *testing.T) delivery { return sealed(t, challenge(t, "wrong")) }, 401, false},
-		{"wrong token, legacy", nil, func(t *testing.T) delivery {
+		{"wrong token, legacy", legacyOn, func(t *testing.T) delivery {
 			return delivery{path: "/webhook/card", body: challenge(t, "wrong")}
 		}, 401, false},
 		{"plaintext on the event route with a key", nil, func(t *testing.T) delivery { return delivery{body: challenge(t, testToken)} }, 401, false},

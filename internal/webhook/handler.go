@@ -17,8 +17,9 @@ const (
 	DefaultMaxBodyBytes = 1 << 20 // 1 MiB: the contract's limit
 	// DefaultTimestampWindow is wider than the platform's retry span
 	// (15 s, 5 min, 1 h, 6 h: more than 7 h) in case redeliveries keep the
-	// original timestamp (unconfirmed), and narrower than DefaultClaimTTL so
-	// that a replay inside the window always finds its claim.
+	// original timestamp (unconfirmed), and less than half DefaultClaimTTL
+	// so that a replay accepted by the window always finds its claim (see
+	// New).
 	DefaultTimestampWindow = 8 * time.Hour
 	DefaultClaimTTL        = 24 * time.Hour
 	// DefaultClaimLease is how long a claim lives while its delivery is being
@@ -35,9 +36,16 @@ type Config struct {
 	VerificationToken string // required: checked on every request
 	EncryptKey        string // empty: no encryption, no signature (token only)
 
+	// LegacyCardCallbacks accepts the older "card request URL" format on
+	// /webhook/card (feishu-platform.md §9.7). That format is signed with
+	// the Verification Token alone, whatever the Encrypt Key, so with it on
+	// whoever holds the token can forge a click by any user. Off, such a
+	// request (and the plaintext handshake of that URL) is refused with 401.
+	LegacyCardCallbacks bool
+
 	MaxBodyBytes    int64         // 0: DefaultMaxBodyBytes
 	TimestampWindow time.Duration // 0: DefaultTimestampWindow
-	ClaimTTL        time.Duration // 0: DefaultClaimTTL; must exceed TimestampWindow
+	ClaimTTL        time.Duration // 0: DefaultClaimTTL; must exceed 2×TimestampWindow
 	ClaimLease      time.Duration // 0: DefaultClaimLease
 
 	// Now is the clock for the timestamp window; nil means time.Now.
@@ -98,10 +106,15 @@ func New(cfg Config, f Flows, c Claims, log *zap.Logger, reg prometheus.Register
 	if cfg.ClaimLease <= 0 {
 		cfg.ClaimLease = DefaultClaimLease
 	}
-	if cfg.ClaimTTL <= cfg.TimestampWindow {
-		// A claim that expires while its request is still fresh would let
-		// the same signed request be replayed.
-		return nil, fmt.Errorf("webhook: claim TTL %v must exceed the timestamp window %v", cfg.ClaimTTL, cfg.TimestampWindow)
+	if cfg.ClaimTTL <= 2*cfg.TimestampWindow {
+		// A signed request with timestamp t is accepted while botd's clock
+		// reads t±window: a span of 2×window. Its first delivery may come at
+		// the very start of that span (t-window: the platform's clock ahead
+		// of ours), and its claim then lives until t-window+ClaimTTL. A
+		// claim that expires while its request is still accepted would let
+		// the same signed request be replayed, hence ClaimTTL > 2×window.
+		// The defaults leave 8 h on top for clocks that disagree.
+		return nil, fmt.Errorf("webhook: claim TTL %v must exceed twice the timestamp window %v", cfg.ClaimTTL, cfg.TimestampWindow)
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now

@@ -18,10 +18,12 @@ import (
 	"github.com/go-chi/chi/v5"
 	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
 	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/botd/botd/internal/feishusim"
 	"github.com/botd/botd/internal/flows"
+	"github.com/botd/botd/internal/requestid"
 )
 
 const (
@@ -163,13 +165,46 @@ func newHarness(t testing.TB, mod func(*Config)) *harness {
 		t.Fatalf("New: %v", err)
 	}
 	r := chi.NewRouter()
+	r.Use(requestid.Middleware) // as internal/app mounts it
 	h.Routes(r)
 	hs.srv = httptest.NewServer(r)
 	t.Cleanup(hs.srv.Close)
 	return hs
 }
 
-func noKey(c *Config) { c.EncryptKey = "" }
+func noKey(c *Config)    { c.EncryptKey = "" }
+func legacyOn(c *Config) { c.LegacyCardCallbacks = true }
+
+// both applies several Config changes.
+func both(mods ...func(*Config)) func(*Config) {
+	return func(c *Config) {
+		for _, m := range mods {
+			m(c)
+		}
+	}
+}
+
+// maxLogLine is the length of the longest line the logs would have held,
+// encoded as botd encodes them in production (JSON).
+func maxLogLine(t testing.TB, logs *observer.ObservedLogs) (longest int, line string) {
+	t.Helper()
+	enc := zapcore.NewJSONEncoder(zap.NewProductionEncoderConfig())
+	for _, e := range logs.All() {
+		buf, err := enc.EncodeEntry(e.Entry, e.Context)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if buf.Len() > longest {
+			longest, line = buf.Len(), buf.String()
+		}
+		buf.Free()
+	}
+	return longest, line
+}
+
+// maxLogBytes is the most one request may put into one log line. A stack
+// trace (a panic) would exceed it; nothing a client sends may.
+const maxLogBytes = 4 << 10
 
 // delivery is one request as the platform (or an attacker) sends it.
 type delivery struct {

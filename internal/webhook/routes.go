@@ -13,6 +13,9 @@ import (
 	"github.com/go-chi/chi/v5/middleware"
 	larkcore "github.com/larksuite/oapi-sdk-go/v3/core"
 	"go.uber.org/zap"
+
+	"github.com/botd/botd/internal/platformid"
+	"github.com/botd/botd/internal/requestid"
 )
 
 // route names a webhook route in logs and metrics.
@@ -70,7 +73,7 @@ func refuse(w http.ResponseWriter, c *call, err error) string {
 	ref := asRefusal(err)
 	fields := []zap.Field{zap.Int("status", ref.status), zap.String("reason", ref.reason)}
 	if ref.err != nil {
-		fields = append(fields, zap.NamedError("cause", ref.err))
+		fields = append(fields, loggedError("cause", ref.err))
 	}
 	if ref.status >= http.StatusInternalServerError {
 		c.log.Error("request failed", fields...)
@@ -89,7 +92,7 @@ func accept(w http.ResponseWriter, c *call, rep reply) {
 	body := []byte(emptyObject)
 	if rep.body != nil {
 		if b, err := json.Marshal(rep.body); err != nil {
-			c.log.Error("cannot encode answer; answered {}", zap.Error(err))
+			c.log.Error("cannot encode answer; answered {}", loggedError("error", err))
 		} else {
 			body = b
 		}
@@ -106,7 +109,7 @@ func (h *Handler) handleSafely(w http.ResponseWriter, c *call) (rep reply, err e
 			if p == http.ErrAbortHandler {
 				panic(p)
 			}
-			c.log.Error("panic", zap.Any("panic", p), zap.ByteString("stack", debug.Stack()))
+			c.log.Error("panic", zap.String("panic", truncate(fmt.Sprint(p), maxLoggedError)), zap.ByteString("stack", debug.Stack()))
 			rep, err = reply{}, unavailable("panic", fmt.Errorf("%v", p))
 		}
 	}()
@@ -152,9 +155,18 @@ func (h *Handler) dispatch(c *call, env *envelope, p proof) (reply, error) {
 		return reply{outcome: outcomeChallenge, body: challengeAnswer{Challenge: env.Challenge}}, nil
 
 	case kindV2:
-		c.with(zap.String("event_id", env.Header.EventID), zap.String("event_type", env.Header.EventType))
-		if env.Header.EventID == "" {
+		if env.Header == nil {
+			// authorize refuses these; this guard keeps a nil header from
+			// ever becoming a panic (a 503) should that change.
+			return reply{}, badRequest("v2 envelope without header", nil)
+		}
+		c.with(logged("event_id", env.Header.EventID), logged("event_type", env.Header.EventType))
+		switch {
+		case env.Header.EventID == "":
 			return reply{}, badRequest("v2 envelope without event_id", nil)
+		case !validEventID(env.Header.EventID):
+			// It becomes a claim key in Redis and a log field.
+			return reply{}, badRequest("malformed event_id", nil)
 		}
 		switch env.Header.EventType {
 		case eventMessageReceive:
@@ -181,14 +193,54 @@ func (h *Handler) dispatch(c *call, env *envelope, p proof) (reply, error) {
 	}
 }
 
-// requestID names the request in logs: the id chi's RequestID middleware
-// assigned, else the platform's request or log id.
+// requestID names the request in logs: the id the request-id middleware
+// (requestid.Middleware, stored where chi's middleware.GetReqID finds it)
+// assigned, else the platform's request or log id if it is a safe one, else
+// a fresh id. Whatever a client sends, at most requestid.MaxLen safe
+// characters of it reach the logs, even behind chi's own RequestID, which
+// copies any value.
 func requestID(r *http.Request) string {
-	if id := middleware.GetReqID(r.Context()); id != "" {
+	if id := middleware.GetReqID(r.Context()); requestid.Valid(id) {
 		return id
 	}
-	if id := r.Header.Get(larkcore.HttpHeaderKeyRequestId); id != "" {
-		return truncate(id, 64)
+	for _, h := range []string{larkcore.HttpHeaderKeyRequestId, larkcore.HttpHeaderKeyLogId} {
+		if id := r.Header.Get(h); requestid.Valid(id) {
+			return id
+		}
 	}
-	return truncate(r.Header.Get(larkcore.HttpHeaderKeyLogId), 64)
+	return requestid.New()
+}
+
+// Bounds on what a request can put into one log line. Ids are checked
+// before use, but some are logged before (or because) they fail the check.
+const (
+	maxLoggedValue = 128 // ids and names: real ones are 40 or so characters
+	maxLoggedError = 512 // causes: decoding errors can quote the input
+)
+
+// logged is a log field for a value taken from a request.
+func logged(key, value string) zap.Field {
+	return zap.String(key, truncate(value, maxLoggedValue))
+}
+
+// loggedError is a log field for an error whose text may quote a request.
+func loggedError(key string, err error) zap.Field {
+	return zap.String(key, truncate(err.Error(), maxLoggedError))
+}
+
+// validEventID reports whether s can be an event_id: the platform's are 32
+// hex characters; anything of at most platformid.MaxLen characters of
+// [A-Za-z0-9._-] is accepted, since the format is not documented.
+func validEventID(s string) bool {
+	return s != "" && len(s) <= platformid.MaxLen && safeChars(s)
+}
+
+func safeChars(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '.' || c == '_' || c == '-') {
+			return false
+		}
+	}
+	return true
 }

@@ -10,6 +10,8 @@ import (
 
 	larkevent "github.com/larksuite/oapi-sdk-go/v3/event"
 	"go.uber.org/zap"
+
+	"github.com/botd/botd/internal/platformid"
 )
 
 // scheme is how a request proved where it came from.
@@ -68,6 +70,11 @@ func (h *Handler) authenticate(c *call, raw []byte) (proof, error) {
 	}
 	if c.rt == routeCard {
 		if want := signLegacy(ts, nonce, h.cfg.VerificationToken, raw); hexEqual(got, want) {
+			if !h.cfg.LegacyCardCallbacks {
+				// Checked only to say why: an operator whose console still
+				// has the legacy URL configured sees this reason in the log.
+				return proof{}, unauthorized(reasonLegacyOff)
+			}
 			return proof{scheme: signedLegacy, signature: want}, h.checkFresh(c, ts)
 		}
 	}
@@ -92,6 +99,9 @@ func (h *Handler) authorize(c *call, p proof, encrypted bool, env *envelope) err
 	keyed := h.cfg.EncryptKey != ""
 	switch env.kind() {
 	case kindLegacy:
+		if !h.cfg.LegacyCardCallbacks {
+			return unauthorized(reasonLegacyOff)
+		}
 		// A legacy body's "token" is a card-update credential, not the
 		// Verification Token: the SHA-1 signature is its only proof.
 		if c.rt != routeCard || p.scheme != signedLegacy {
@@ -104,8 +114,10 @@ func (h *Handler) authorize(c *call, p proof, encrypted bool, env *envelope) err
 			return unauthorized("wrong verification token")
 		}
 		// The legacy handshake is plaintext even when a key is set (§4.4);
-		// every other handshake is encrypted then.
-		plainOK := c.rt == routeCard && p.scheme != signedV2
+		// every other handshake is encrypted then. With the legacy format
+		// off, its handshake is refused too, so that the console will not
+		// save a legacy URL whose callbacks botd would then refuse.
+		plainOK := c.rt == routeCard && h.cfg.LegacyCardCallbacks && p.scheme != signedV2
 		if keyed && !encrypted && !plainOK {
 			return unauthorized("plaintext body while an encrypt key is configured")
 		}
@@ -122,14 +134,43 @@ func (h *Handler) authorize(c *call, p proof, encrypted bool, env *envelope) err
 		if keyed && !encrypted {
 			return unauthorized("plaintext body while an encrypt key is configured")
 		}
+		if keyed && env.kind() == kindV2 && env.Header == nil {
+			// Signed and encrypted with our key, so the platform's, but
+			// malformed: there is nothing to route it by.
+			return badRequest("v2 envelope without header", nil)
+		}
+		// A v2 envelope without header has no token (verificationToken):
+		// refused here when no key vouches for it.
 		if !h.tokenOK(env.verificationToken()) {
 			return unauthorized("wrong verification token")
 		}
-		if env.Header != nil && env.Header.AppID != "" && h.cfg.AppID != "" && env.Header.AppID != h.cfg.AppID {
-			return unauthorized("wrong app_id")
-		}
-		return nil
+		return h.checkAppID(env)
 	}
+}
+
+// reasonLegacyOff is logged when a legacy card callback is refused because
+// the format is off.
+const reasonLegacyOff = "legacy card callback format is off (legacy_card_callbacks)"
+
+// checkAppID checks header.app_id. When botd knows its app id, the header
+// must carry exactly it: an empty one is refused too, since every v2
+// envelope the platform sends names its app (§4.5), and a request that
+// names none could be meant for any app sharing the token or key. When botd
+// does not know it, a present app_id must at least look like one.
+func (h *Handler) checkAppID(env *envelope) error {
+	if env.Header == nil {
+		return nil // v1 and unknown kinds: nothing is handed to the flows
+	}
+	got := env.Header.AppID
+	switch {
+	case h.cfg.AppID != "" && got == "":
+		return unauthorized("no app_id")
+	case h.cfg.AppID != "" && got != h.cfg.AppID:
+		return unauthorized("wrong app_id")
+	case got != "" && !platformid.IsAppID(got):
+		return badRequest("malformed app_id", nil)
+	}
+	return nil
 }
 
 // tokenOK compares digests so that neither the token's bytes nor its length
