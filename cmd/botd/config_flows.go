@@ -9,6 +9,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/botd/botd/internal/flows"
+	"github.com/botd/botd/internal/platformid"
 )
 
 // knownFlows are the flows a flows: block may name; a misspelt name is an
@@ -74,8 +75,8 @@ func (c Config) validateFlows(bad func(string, ...any)) {
 			bad("flows: unknown flow %q: want one of %s", name, strings.Join(knownFlows, ", "))
 		}
 		for _, id := range fc.Allow.Members {
-			if !strings.HasPrefix(id, "ou_") {
-				bad("flows.%s.allow: %q is not an open_id (ou_...)", name, id)
+			if !platformid.IsOpenID(id) {
+				bad("flows.%s.allow: %q is not an open_id (ou_ and letters, digits, _ or -)", name, id)
 			}
 		}
 		if t := fc.Template; t != nil {

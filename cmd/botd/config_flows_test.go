@@ -55,3 +55,45 @@ flows:
 		}
 	}
 }
+
+// Open ids in the config (admins, flows.*.allow) are checked as the engine
+// checks ids from the platform (platformid.IsOpenID): any id with the
+// prefix and safe characters passes, one that could break out of card
+// markdown is refused.
+func TestValidateOpenIDsInConfig(t *testing.T) {
+	cases := []struct {
+		id string
+		ok bool
+	}{
+		{"ou_a-b", true},
+		{"ou_a_b", true},
+		{"ou_AbC123", true},
+		{`ou_a"b`, false},
+		{"ou_a<b>", false},
+		{"ou_a b", false},
+		{"ou_", false},
+		{"ou_a\x00", false},
+		{"ou_" + strings.Repeat("a", 200), false},
+		{"bob", false},
+	}
+	for _, c := range cases {
+		for _, where := range []string{"admins", "flows.todo.allow"} {
+			cfg := Default()
+			cfg.AppID, cfg.AppSecret, cfg.VerificationToken = "cli_x", "s", "t"
+			if where == "admins" {
+				cfg.Admins = List{c.id}
+			} else {
+				cfg.Flows = map[string]FlowConfig{"todo": {Allow: Allow{flows.Rule{Members: []string{c.id}}}}}
+			}
+			err := cfg.Validate()
+			switch {
+			case c.ok && err != nil:
+				t.Errorf("%s %q refused: %v", where, c.id, err)
+			case !c.ok && err == nil:
+				t.Errorf("%s %q accepted", where, c.id)
+			case !c.ok && (!strings.Contains(err.Error(), where+": ") || !strings.Contains(err.Error(), "not an open_id")):
+				t.Errorf("%s %q: error %q does not name it", where, c.id, err)
+			}
+		}
+	}
+}

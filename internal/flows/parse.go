@@ -11,7 +11,7 @@ import (
 type Command struct {
 	Name   string    // lower case, without the slash: "todo"
 	Args   string    // the text after the name, mentions removed, whitespace collapsed
-	People []Mention // members @mentioned after the command (never the bot), in order, each once
+	People []Mention // members @mentioned after the command (never the bot), in order, each once, each a valid open_id
 }
 
 // Punctuation the parser tolerates. People typing Chinese write "／todo，买牛奶"
@@ -54,7 +54,9 @@ func ParseCommand(text string, mentions []Mention, botOpenID string) (Command, b
 		}
 		rest.WriteByte(' ')
 		m := *p.mention
-		if m.OpenID == "" || m.OpenID == botOpenID || seen[m.OpenID] {
+		// A mention without a valid open_id (@all has none) is nobody to
+		// assign or remind; it never reaches a form or a card's <at>.
+		if !isOpenID(m.OpenID) || m.OpenID == botOpenID || seen[m.OpenID] {
 			continue
 		}
 		seen[m.OpenID] = true

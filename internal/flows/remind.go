@@ -26,8 +26,6 @@ const (
 	// remindGrace lets a time picked for "now" through: the picker has
 	// minute precision and filling in the form takes a while.
 	remindGrace = time.Minute
-	// remindHorizon is how far ahead a reminder may be set.
-	remindHorizon = 366 * 24 * time.Hour
 )
 
 // remindFlow is /remind [when] [what]: a form for a reminder, prefilled from
@@ -201,9 +199,13 @@ func orDefault(v, def string) string {
 
 // Submit checks a submitted reminder: a text of at most 200 characters; a
 // date and time that, read in the user's zone, are not past (by more than
-// remindGrace) nor more than a year ahead; a known repeat and audience; and
-// for chosen people, one to twenty valid members. It stores the instant
-// under remindAt, so the reminder does not depend on reading the date again.
+// remindGrace) nor more than MaxAhead ahead; a known repeat and audience;
+// and for chosen people, one to twenty valid members. People are read,
+// checked and kept only when the audience is the chosen people: with any
+// other audience the picker's value is ignored, so it can neither refuse
+// the submit nor grow the record. It stores the instant under remindAt, so
+// the reminder does not depend on reading the date again. A value no
+// component sends (formValue) is refused under its field.
 func (remindFlow) Submit(it *Interaction, s Submission) (map[string]string, FieldErrors) {
 	var errs FieldErrors
 	values := map[string]string{}
@@ -213,7 +215,8 @@ func (remindFlow) Submit(it *Interaction, s Submission) (map[string]string, Fiel
 		}
 	}
 
-	what := strings.TrimSpace(formString(s.Values, remindWhat))
+	what, _ := formValue(s.Values, remindWhat) // unreadable is empty: "Say what to remind of"
+	what = strings.TrimSpace(what)
 	switch {
 	case what == "":
 		errs.Add(remindWhat, msgRemindWhatRequired)
@@ -242,40 +245,49 @@ func (remindFlow) Submit(it *Interaction, s Submission) (map[string]string, Fiel
 			errs.Add(remindDate, msgRemindDatePast)
 		case at.Before(s.Now.Add(-remindGrace)):
 			errs.Add(remindTime, msgRemindTimePast)
-		case at.After(s.Now.Add(remindHorizon)):
-			errs.Add(remindDate, msgRemindTooFar)
+		case at.After(s.Now.Add(MaxAhead)):
+			// The record, and its entry in the due set, must not outlive
+			// state.RecordTTL (see MaxAhead).
+			errs.Add(remindDate, msgRemindDateTooFar)
 		default:
 			values[remindAt] = at.UTC().Format(time.RFC3339)
 		}
 	}
 
-	repeat := orDefault(formString(s.Values, remindRepeat), string(RepeatOnce))
-	if !isChoice(repeat, repeatChoices) {
+	repeat, ok := formValue(s.Values, remindRepeat)
+	if repeat = orDefault(repeat, string(RepeatOnce)); !ok || !isChoice(repeat, repeatChoices) {
 		errs.Add(remindRepeat, msgRemindRepeatInvalid)
+	} else {
+		set(remindRepeat, repeat)
 	}
-	set(remindRepeat, repeat)
 
-	notify := orDefault(formString(s.Values, remindNotify), string(NotifySender))
-	if !isChoice(notify, notifyChoices) {
+	notify, ok := formValue(s.Values, remindNotify)
+	if notify = orDefault(notify, string(NotifySender)); !ok || !isChoice(notify, notifyChoices) {
 		errs.Add(remindNotify, msgRemindNotifyInvalid)
+		// Keep the people on the form shown again: the audience may
+		// well be meant to be them.
+		set(remindPeople, it.Form[remindPeople])
+		return values, errs
 	}
 	set(remindNotify, notify)
+	if notify != string(NotifyPeople) {
+		return values, errs
+	}
 
-	people := formStrings(s.Values, remindPeople)
-	if len(people) == 0 {
+	people, ok := formStrings(s.Values, remindPeople)
+	if ok && len(people) == 0 {
 		people = splitPeople(it.Form[remindPeople]) // picker left empty: keep the prefill
 	}
-	if notify == string(NotifyPeople) {
-		switch {
-		case len(people) == 0:
-			errs.Add(remindPeople, msgRemindPeopleRequired)
-		case len(people) > remindPeopleMax:
-			errs.Add(remindPeople, msgRemindPeopleTooMany, remindPeopleMax)
-		case !all(people, isOpenID):
-			errs.Add(remindPeople, msgRemindPeopleInvalid)
-		}
+	switch {
+	case !ok || !all(people, isOpenID):
+		errs.Add(remindPeople, msgRemindPeopleNotUser)
+	case len(people) == 0:
+		errs.Add(remindPeople, msgRemindPeopleRequired)
+	case len(people) > remindPeopleMax:
+		errs.Add(remindPeople, msgRemindPeopleTooMany, remindPeopleMax)
+	default:
+		set(remindPeople, strings.Join(people, ","))
 	}
-	set(remindPeople, strings.Join(people, ","))
 	return values, errs
 }
 

@@ -121,8 +121,9 @@ func (todoFlow) Form(it *Interaction, errs FieldErrors) *card.Card {
 }
 
 // Submit checks a submitted todo: a title (trimmed) of at most 200
-// characters, an assignee that is an open_id, a due date not before today in
-// the user's zone, notes of at most 1000 characters.
+// characters, an assignee that is an open_id, a due date from today (in the
+// user's zone) to MaxAhead ahead, notes of at most 1000 characters. A value
+// no component sends (formValue) is refused under its field.
 func (todoFlow) Submit(it *Interaction, s Submission) (map[string]string, FieldErrors) {
 	var errs FieldErrors
 	values := map[string]string{}
@@ -132,7 +133,8 @@ func (todoFlow) Submit(it *Interaction, s Submission) (map[string]string, FieldE
 		}
 	}
 
-	title := strings.TrimSpace(formString(s.Values, todoTitle))
+	title, _ := formValue(s.Values, todoTitle) // unreadable is empty: "Title is required"
+	title = strings.TrimSpace(title)
 	switch {
 	case title == "":
 		errs.Add(todoTitle, msgTodoTitleRequired)
@@ -141,31 +143,43 @@ func (todoFlow) Submit(it *Interaction, s Submission) (map[string]string, FieldE
 	}
 	set(todoTitle, title)
 
-	assignee := strings.TrimSpace(formString(s.Values, todoAssignee))
-	if assignee == "" {
+	assignee, ok := formValue(s.Values, todoAssignee)
+	assignee = strings.TrimSpace(assignee)
+	if ok && assignee == "" {
 		assignee = it.Form[todoAssignee] // picker left empty: keep the prefill (see Form)
 	}
-	if assignee != "" && !isOpenID(assignee) {
+	if !ok || assignee != "" && !isOpenID(assignee) {
 		errs.Add(todoAssignee, msgTodoAssigneeInvalid)
+	} else {
+		set(todoAssignee, assignee)
 	}
-	set(todoAssignee, assignee)
 
-	if raw := strings.TrimSpace(formString(s.Values, todoDue)); raw != "" {
-		day, offset, ok := parseDate(raw)
+	raw, ok := formValue(s.Values, todoDue)
+	if raw = strings.TrimSpace(raw); !ok || raw != "" {
+		day, offset, parsed := parseDate(raw)
+		today := civilDay(s.Now.In(userZone(s, offset)))
 		switch {
-		case !ok:
+		case !ok || !parsed:
 			errs.Add(todoDue, msgTodoDueInvalid)
-			set(todoDue, raw)
-		case day.Before(civilDay(s.Now.In(userZone(s, offset)))):
+		case day.Before(today):
 			errs.Add(todoDue, msgTodoDuePast)
+			set(todoDue, card.Date(day))
+		case day.After(today.Add(MaxAhead)):
+			// The record, and the due-set entry of its nudge, must not
+			// outlive state.RecordTTL (see MaxAhead).
+			errs.Add(todoDue, msgTodoDueTooFar)
 			set(todoDue, card.Date(day))
 		default:
 			set(todoDue, card.Date(day))
 		}
 	}
 
-	notes := strings.TrimSpace(formString(s.Values, todoNotes))
-	if utf8.RuneCountInString(notes) > todoNotesMax {
+	notes, ok := formValue(s.Values, todoNotes)
+	notes = strings.TrimSpace(notes)
+	switch {
+	case !ok:
+		errs.Add(todoNotes, msgTodoNotesInvalid)
+	case utf8.RuneCountInString(notes) > todoNotesMax:
 		errs.Add(todoNotes, msgTodoNotesTooLong, todoNotesMax)
 	}
 	set(todoNotes, notes)

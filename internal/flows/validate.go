@@ -1,6 +1,7 @@
 package flows
 
 import (
+	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -8,6 +9,13 @@ import (
 	"github.com/botd/botd/internal/card"
 	"github.com/botd/botd/internal/platformid"
 )
+
+// MaxAhead is how far ahead a todo may be due or a reminder set: a year and
+// a day. Records live state.RecordTTL (400 days) after their last change,
+// so a record created now outlives its furthest due date, and the due-set
+// entry that names it, by a month (TestMaxAheadWithinRecordTTL). Raising it
+// means raising RecordTTL too.
+const MaxAhead = 366 * 24 * time.Hour
 
 // FieldError is what is wrong with one form field, in words for the user.
 type FieldError struct {
@@ -72,25 +80,38 @@ func errorLine(errs FieldErrors, field, locale string) []card.Element {
 	return []card.Element{card.Markdown{Content: "<font color='red'>" + text + "</font>"}}
 }
 
-// formString reads a form value that should be one string. Missing and
+// formString reads a form value that should be one string, "" when it is
+// missing or cannot be read as one (formValue).
+func formString(form map[string]any, name string) string {
+	v, _ := formValue(form, name)
+	return v
+}
+
+// formValue reads a form value that should be one string. Missing and
 // empty are the same (the platform does not say which an unfilled optional
 // field gives); a one-element array, as a multi-select would send, counts as
-// its element, so a component swap does not silently drop the value.
-func formString(form map[string]any, name string) string {
+// its element, so a component swap does not silently drop the value; a
+// number or a boolean counts as its text. Anything else (an object, an
+// array of another length or of something else) is not a value any
+// component sends: ok is false, and Submit refuses the field rather than
+// read it as empty and fall back to a default the user did not pick.
+func formValue(form map[string]any, name string) (v string, ok bool) {
 	switch v := form[name].(type) {
 	case nil:
-		return ""
+		return "", true
 	case string:
-		return v
+		return v, true
 	case []any:
 		if len(v) == 1 {
 			if s, ok := v[0].(string); ok {
-				return s
+				return s, true
 			}
 		}
-		return ""
+		return "", len(v) == 0
+	case float64, bool, json.Number:
+		return fmt.Sprint(v), true
 	default:
-		return fmt.Sprint(v)
+		return "", false
 	}
 }
 
@@ -132,22 +153,34 @@ func truncate(s string, n int) string {
 }
 
 // formStrings reads a form value that should be a list of strings (a
-// multi-select); one string counts as a list of one.
-func formStrings(form map[string]any, name string) []string {
+// multi-select); one string counts as a list of one. Blanks are dropped and
+// repeats kept once. ok is false when the value is neither a string nor an
+// array of strings.
+func formStrings(form map[string]any, name string) (_ []string, ok bool) {
 	var out []string
-	switch v := form[name].(type) {
-	case string:
-		if v = strings.TrimSpace(v); v != "" {
-			out = append(out, v)
-		}
-	case []any:
-		for _, e := range v {
-			if s, ok := e.(string); ok && strings.TrimSpace(s) != "" {
-				out = append(out, strings.TrimSpace(s))
-			}
+	seen := map[string]bool{} // not slices.Contains: a forged list may be long
+	add := func(s string) {
+		if s = strings.TrimSpace(s); s != "" && !seen[s] {
+			seen[s] = true
+			out = append(out, s)
 		}
 	}
-	return out
+	switch v := form[name].(type) {
+	case nil:
+	case string:
+		add(v)
+	case []any:
+		for _, e := range v {
+			s, isString := e.(string)
+			if !isString {
+				return nil, false
+			}
+			add(s)
+		}
+	default:
+		return nil, false
+	}
+	return out, true
 }
 
 // parseClock reads a time picker value: "09:05 +0800" as the platform sends
