@@ -10,8 +10,9 @@ import (
 )
 
 const (
-	opChatGet = "chat.get"
-	opBotInfo = "bot.info"
+	opChatGet     = "chat.get"
+	opChatMembers = "chat.members"
+	opBotInfo     = "bot.info"
 
 	pathBotInfo = "/open-apis/bot/v3/info"
 )
@@ -74,6 +75,74 @@ func (c *Client) Chat(ctx context.Context, chatID string) (*Chat, error) {
 		Name:             deref(d.Name),
 		Status:           deref(d.ChatStatus),
 	}, nil
+}
+
+// MemberPageSize is how many members ChatMembers asks for per page: the
+// most the platform allows, so that a walk over a big chat makes the fewest
+// calls.
+const MemberPageSize = 100
+
+// MemberPage is one page of a chat's member list.
+type MemberPage struct {
+	// OpenIDs are the human members on this page. The platform leaves bots
+	// out, so a page may hold fewer than asked for (or more, when members
+	// joined at the same moment).
+	OpenIDs   []string
+	HasMore   bool
+	PageToken string // the next page's token when HasMore
+}
+
+// ChatMembers reads one page of a chat's members
+// (GET /open-apis/im/v1/chats/:chat_id/members?member_id_type=open_id),
+// from the first page when pageToken is empty. The bot must be in the chat.
+//
+// This, not GET .../members/is_in_chat, is how botd learns whether someone
+// is in a chat: is_in_chat answers for the identity of the access token
+// (with the tenant token: the bot itself) and takes no member to ask about.
+func (c *Client) ChatMembers(ctx context.Context, chatID, pageToken string) (*MemberPage, error) {
+	if strings.TrimSpace(chatID) == "" {
+		return nil, invalidf("%s: empty chat id", opChatMembers)
+	}
+	b := larkim.NewGetChatMembersReqBuilder().
+		ChatId(chatID).
+		MemberIdType(larkim.MemberIdTypeGetChatMembersOpenId).
+		PageSize(MemberPageSize)
+	if pageToken != "" {
+		b = b.PageToken(pageToken)
+	}
+	req := b.Build()
+
+	var out *larkim.GetChatMembersResp
+	_, err := c.call(ctx, opChatMembers, func(ctx context.Context, opts ...larkcore.RequestOptionFunc) (*larkcore.ApiResp, error) {
+		r, err := c.sdk.Im.ChatMembers.Get(ctx, req, opts...)
+		if r == nil {
+			return nil, err
+		}
+		out = r
+		return r.ApiResp, err
+	})
+	if err != nil {
+		return nil, err
+	}
+	d := out.Data
+	if d == nil {
+		return nil, &APIError{Op: opChatMembers, HTTPStatus: out.StatusCode, LogID: out.LogId(), Msg: "no data in response"}
+	}
+	page := &MemberPage{HasMore: d.HasMore != nil && *d.HasMore, PageToken: deref(d.PageToken)}
+	for _, m := range d.Items {
+		if m == nil || deref(m.MemberId) == "" {
+			continue
+		}
+		if t := deref(m.MemberIdType); t != "" && t != larkim.MemberIdTypeGetChatMembersOpenId {
+			continue // not what was asked for: never compare another kind of id with an open_id
+		}
+		page.OpenIDs = append(page.OpenIDs, *m.MemberId)
+	}
+	if page.HasMore && page.PageToken == "" {
+		// Walking on would start over at the first page, forever.
+		return nil, &APIError{Op: opChatMembers, HTTPStatus: out.StatusCode, LogID: out.LogId(), Msg: "has_more without a page_token"}
+	}
+	return page, nil
 }
 
 // BotOpenID returns the bot's own open_id (GET /open-apis/bot/v3/info), used

@@ -56,6 +56,11 @@ type Config struct {
 	// HTTPClient sends the requests. Nil means a client whose Timeout is
 	// Timeout. The per-call context deadline applies either way.
 	HTTPClient *http.Client
+
+	// Now is botd's clock [time.Now]; the tenant token's expiry is judged
+	// on it. The playground moves it forward, and its simulator expires
+	// tokens on the same clock, as the platform does on its own.
+	Now func() time.Time
 }
 
 // Client calls the Open API on behalf of one self-built app. It is safe for
@@ -133,6 +138,10 @@ func New(cfg Config, log *zap.Logger) (*Client, error) {
 		cache:     cache,
 		key:       tenantTokenKey(cfg.AppID),
 		sem:       make(chan struct{}, 1),
+		now:       cfg.Now,
+	}
+	if c.tokens.now == nil {
+		c.tokens.now = time.Now
 	}
 	return c, nil
 }
@@ -170,10 +179,14 @@ func ParseBaseURL(s string) (string, error) {
 // and a server shutting down waits seconds for such connections.
 func (c *Client) Close() { c.http.CloseIdleConnections() }
 
-// Ready reports whether a tenant token can be had (from the cache or the
-// platform). /readyz uses it.
+// Ready reports whether a tenant token can be had. /readyz calls it on every
+// probe, so it answers from what the client already knows: a token in hand
+// that has not expired by botd's clock is ready; a token fetch that failed
+// moments ago (readyRecheck) is not, with that failure. Only when it knows
+// neither does it get a token as a call would: from the shared cache, or
+// with at most one fetch at a time.
 func (c *Client) Ready(ctx context.Context) error {
-	if _, err := c.tokens.token(ctx); err != nil {
+	if err := c.tokens.ready(ctx); err != nil {
 		return fmt.Errorf("ephemeral: not ready: %w", err)
 	}
 	return nil

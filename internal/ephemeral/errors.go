@@ -1,13 +1,14 @@
 package ephemeral
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/botd/botd/internal/jobs/retry"
 )
 
 // ErrInvalidArgument marks a call refused before anything was sent: an empty
@@ -26,42 +27,66 @@ func invalidf(format string, args ...any) error {
 	return fmt.Errorf("%w: "+format, append([]any{ErrInvalidArgument}, args...)...)
 }
 
-// Platform codes the client acts on. The retry sorting follows
-// docs/feishu-platform.md §12; codes not listed there are sorted by HTTP status.
+// Platform codes the client names in code. Every code it acts on is in
+// platformCodes.
 const (
 	codeOK                      = 0
 	codeRateLimited             = 99991400 // app tier rate limit (HTTP 429, or 400 on older APIs)
 	codeTenantTokenInvalid      = 99991663
 	codeAppTokenInvalid         = 99991664
-	codeEphemeralAlreadyDeleted = 18051 // ephemeral/v1/delete: the card is already gone
+	codeEphemeralAlreadyDeleted = 18051 // ephemeral/v1/delete: the card is already gone (a success there)
 )
 
-// retryableCodes are transient: rate limits, and invalid tokens (the client has
-// already refreshed the token and retried once when it returns one of them).
-var retryableCodes = map[int]bool{
-	codeRateLimited:        true,
-	230020:                 true, // im/v1/messages: per user / per group / per message rate limit
-	11232:                  true, // older message API rate limit
-	11233:                  true, // older message API rate limit
-	codeTenantTokenInvalid: true,
-	codeAppTokenInvalid:    true,
+// retryClass says whether a platform code is worth a retry.
+type retryClass uint8
+
+const (
+	transient retryClass = iota + 1 // the same call may succeed later
+	permanent                       // it never will: parameters, permissions, membership
+)
+
+// codeInfo is what botd knows about one platform code.
+type codeInfo struct {
+	class retryClass
+	// tokenRejected: the tenant token was refused; the client drops it and
+	// retries once with a fresh one before reporting the code (transient).
+	tokenRejected bool
+	// chatGone: the bot can no longer see the chat (removed from it, or the
+	// chat is disbanded or never existed); see IsChatGone.
+	chatGone bool
 }
 
-// permanentCodes never succeed on retry: bad parameters, missing permissions,
-// the bot or the user not in the chat. They win over the HTTP status, so a
-// 5xx that carries one of them is still permanent.
-var permanentCodes = map[int]bool{
-	230001:   true, // invalid request parameter
-	230002:   true, // bot not in the chat
-	230006:   true, // bot capability not enabled
-	230013:   true, // user outside the bot's availability range
-	230025:   true, // content too long
-	230027:   true, // missing permission
-	230099:   true, // card content could not be built
-	99991672: true, // app lacks the scope for this API
-	99991401: true, // caller IP not in the app's allow-list
-	10002:    true, // bot not in the chat (older message family)
-	11206:    true, // user not in the chat
+// platformCodes is the one table of platform codes botd sorts, after
+// docs/feishu-platform.md §12 and the chat API's codes (§11). Nothing outside
+// this package matches codes: callers ask APIError.Retryable, IsChatGone,
+// or the package-level Retryable. A listed class wins over the HTTP status,
+// so a 5xx that carries a permanent code is still permanent; codes not
+// listed are sorted by HTTP status (see APIError.Retryable).
+var platformCodes = map[int]codeInfo{
+	// Transient: rate limits, and rejected tokens (already refreshed once).
+	codeRateLimited:        {class: transient},
+	230020:                 {class: transient}, // im/v1/messages: per user / per group / per message rate limit
+	11232:                  {class: transient}, // older message API rate limit
+	11233:                  {class: transient}, // older message API rate limit
+	codeTenantTokenInvalid: {class: transient, tokenRejected: true},
+	codeAppTokenInvalid:    {class: transient, tokenRejected: true},
+
+	// Permanent: bad parameters, missing permissions or capabilities.
+	230001:   {class: permanent}, // invalid request parameter
+	230006:   {class: permanent}, // bot capability not enabled
+	230013:   {class: permanent}, // user outside the bot's availability range
+	230025:   {class: permanent}, // content too long
+	230027:   {class: permanent}, // missing permission
+	230099:   {class: permanent}, // card content could not be built
+	99991672: {class: permanent}, // app lacks the scope for this API
+	99991401: {class: permanent}, // caller IP not in the app's allow-list
+	11206:    {class: permanent}, // user not in the chat
+
+	// Permanent, and the chat is out of the bot's reach.
+	230002: {class: permanent, chatGone: true}, // bot not in the chat (im/v1)
+	10002:  {class: permanent, chatGone: true}, // bot not in the chat (older message family)
+	232011: {class: permanent, chatGone: true}, // chat API: the bot is not in the chat
+	232006: {class: permanent, chatGone: true}, // chat API: no such chat
 }
 
 // APIError is a failed Open API call: the platform answered with a non-zero
@@ -128,52 +153,34 @@ func (e *APIError) NotApplied() bool {
 func (e *APIError) RetryDelay() time.Duration { return e.RetryAfter }
 
 // Retryable reports whether the same call may succeed later: network errors
-// and timeouts, HTTP 5xx and 429, rate-limit and token codes. Parameter,
-// permission and membership failures are permanent.
+// and timeouts, HTTP 5xx and 429, and the transient codes of platformCodes.
+// Its permanent codes (parameters, permissions, membership) are not, and
+// neither is any other code on a 2xx/4xx: a request the platform understood
+// and refused gets the same answer when sent again.
 func (e *APIError) Retryable() bool {
-	switch {
-	case e.network:
+	if e.network {
 		return true
-	case retryableCodes[e.Code]:
-		return true
-	case permanentCodes[e.Code]:
-		return false
-	case e.HTTPStatus == http.StatusTooManyRequests:
-		return true
-	case e.HTTPStatus >= 500:
-		return true
-	default:
-		// Any other code on a 2xx/4xx is a request the platform understood
-		// and refused; sending it again gets the same answer.
-		return false
 	}
+	if info, ok := platformCodes[e.Code]; ok && e.Code != codeOK {
+		return info.class == transient
+	}
+	return e.HTTPStatus == http.StatusTooManyRequests || e.HTTPStatus >= 500
 }
 
+// tokenRejected reports whether the platform refused the tenant token.
+func (e *APIError) tokenRejected() bool { return platformCodes[e.Code].tokenRejected }
+
 // Retryable reports whether err, returned by any Client method, is worth
-// retrying. Errors that are not *APIError (invalid arguments, nil) are not,
-// except a context deadline, which is treated like a network timeout.
-func Retryable(err error) bool {
-	if err == nil {
-		return false
-	}
-	if apiErr, ok := errors.AsType[*APIError](err); ok {
-		return apiErr.Retryable()
-	}
-	return errors.Is(err, context.DeadlineExceeded)
-}
+// retrying. It is botd's one rule (retry.Retryable, which the job queue and
+// the scheduler use too): an error that says so itself decides (*APIError,
+// ErrInvalidArgument), nil is not, and anything else is.
+func Retryable(err error) bool { return retry.Retryable(err) }
 
 // IsChatGone reports whether err says the bot can no longer see a chat: it
 // is not a member (it was removed), or there is no such chat (disbanded).
 func IsChatGone(err error) bool {
 	apiErr, ok := errors.AsType[*APIError](err)
-	if !ok {
-		return false
-	}
-	switch apiErr.Code {
-	case 230002, 10002, 232011, 232006: // bot not in chat (im, older im, chat API); no such chat
-		return true
-	}
-	return false
+	return ok && platformCodes[apiErr.Code].chatGone
 }
 
 // retryAfter reads x-ogw-ratelimit-reset, the number of seconds until the

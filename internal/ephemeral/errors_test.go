@@ -135,8 +135,11 @@ func TestRetryableFunc(t *testing.T) {
 	}{
 		{"nil", nil, false},
 		{"invalid argument", invalidf("x"), false},
-		{"plain error", errors.New("boom"), false},
+		// botd's one rule (internal/jobs/retry): an error that does not
+		// say is retried, as the job queue and the scheduler do.
+		{"plain error", errors.New("boom"), true},
 		{"deadline", context.DeadlineExceeded, true},
+		{"canceled", context.Canceled, true},
 		{"wrapped api error", fmt.Errorf("job: %w", &APIError{HTTPStatus: 503}), true},
 		{"wrapped permanent", fmt.Errorf("job: %w", &APIError{HTTPStatus: 400, Code: 230002}), false},
 		{"network", &APIError{Err: errors.New("connection refused"), network: true}, true},
@@ -214,5 +217,34 @@ func TestInvalidArgumentsSendNothing(t *testing.T) {
 	}
 	if n := len(f.allRequests()); n != 0 {
 		t.Errorf("%d requests sent for invalid calls", n)
+	}
+}
+
+// The one table of platform codes is consistent: a code the client refreshes
+// the token for is transient, a chat-gone code is permanent, and IsChatGone
+// and Retryable read the same entries whatever the HTTP status.
+func TestPlatformCodeTable(t *testing.T) {
+	for code, info := range platformCodes {
+		if info.class != transient && info.class != permanent {
+			t.Errorf("code %d: no retry class", code)
+		}
+		if info.tokenRejected && info.class != transient {
+			t.Errorf("code %d: a rejected token is refreshed, so it must be transient", code)
+		}
+		if info.chatGone && info.class != permanent {
+			t.Errorf("code %d: a chat out of reach must be permanent", code)
+		}
+		for _, status := range []int{200, 400, 500} {
+			e := &APIError{Op: "x", HTTPStatus: status, Code: code}
+			if got := e.Retryable(); got != (info.class == transient) {
+				t.Errorf("code %d on %d: Retryable = %v", code, status, got)
+			}
+			if got := IsChatGone(fmt.Errorf("wrapped: %w", e)); got != info.chatGone {
+				t.Errorf("code %d on %d: IsChatGone = %v", code, status, got)
+			}
+		}
+	}
+	if IsChatGone(errors.New("230002")) || IsChatGone(nil) {
+		t.Error("IsChatGone of a non-API error")
 	}
 }

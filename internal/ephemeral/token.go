@@ -23,25 +23,49 @@ type TokenCache interface {
 const (
 	opToken = "auth.tenant_access_token"
 
-	// tokenExpiryMargin is taken off the platform's "expire" before caching,
-	// as the SDK does, so a token is never used in its last minutes.
+	// tokenExpiryMargin is taken off the platform's "expire", as the SDK
+	// does, so a token is never used in its last minutes.
 	tokenExpiryMargin = 3 * time.Minute
 
 	// dropTTL is how long the empty value that replaces a rejected token
 	// lives in a cache without Delete. A whole second keeps caches that round
 	// TTLs down to seconds (Redis SETEX) from seeing zero.
 	dropTTL = time.Second
+
+	// readyRecheck is how long Ready answers from a failed token fetch
+	// before it lets a probe try again: load balancers probe every few
+	// seconds, and each probe must not become a request to the platform.
+	readyRecheck = 5 * time.Second
 )
 
-// tenantTokenKey is the SDK's own cache key for a self-built app's tenant
-// token, so botd and SDK-based tools sharing a Redis share the token too.
+// tenantTokenKey is the cache key of a self-built app's tenant token. The
+// value carries the token's expiry (see cachedToken), so the key differs
+// from the one earlier botd versions stored a bare token under: replicas of
+// both versions may share a Redis during a rolling upgrade without reading
+// each other's values.
 func tenantTokenKey(appID string) string {
-	return "tenant_access_token-" + appID + "-"
+	return "tenant_access_token:v2:" + appID
+}
+
+// cachedToken is the value stored in the TokenCache: the token and when it
+// must no longer be used, in Unix milliseconds on botd's clock. The expiry
+// travels with the token because the cache's own TTL runs on the cache's
+// clock (Redis's), which is not the one the platform judges the token by
+// when botd's clock is moved (the playground) or jumps (a resumed VM).
+type cachedToken struct {
+	Token     string `json:"token"`
+	ExpiresMS int64  `json:"expires_ms"`
 }
 
 // tokenSource hands out the tenant access token of a self-built app
 // (POST /open-apis/auth/v3/tenant_access_token/internal, fetched through the
 // SDK), caching it and fetching at most one at a time per Client.
+//
+// Expiry is judged on now, botd's clock, by wall time: the platform (and the
+// simulator, which follows botd's clock in the playground) expires a token
+// by its own wall clock, so a token is refreshed before it would be
+// rejected even after the clock jumps forward. Monotonic readings would
+// miss a jump: they do not advance while a VM is suspended.
 type tokenSource struct {
 	client    *Client
 	appID     string
@@ -49,34 +73,44 @@ type tokenSource struct {
 	cache     TokenCache
 	key       string
 	sem       chan struct{} // one slot: the refresh in progress
+	now       func() time.Time
 
-	// local keeps the token in memory for a short while in front of the
-	// shared cache, which is a Redis round trip on every call otherwise.
-	// It is kept well under tokenExpiryMargin, so a token another replica
-	// saw rejected and replaced is dropped here soon, and one in use never
-	// outlives its real expiry.
-	mu         sync.Mutex
-	local      string
-	localUntil time.Time
+	mu sync.Mutex
+	// local keeps the token in memory in front of the shared cache, which is
+	// a Redis round trip on every call otherwise. It is read from memory
+	// until localUntil (real time, kept well under tokenExpiryMargin) so a
+	// token another replica saw rejected and replaced is dropped here soon,
+	// and never at or after localExpires (botd's clock).
+	local        string
+	localUntil   time.Time
+	localExpires time.Time
+	// The outcome of the last fetch from the platform, at (real time).
+	fetchedAt time.Time
+	fetchErr  error
 }
 
 // localTTL bounds how long a token is used from memory without looking at
 // the shared cache.
 const localTTL = 30 * time.Second
 
+// wallNow is botd's clock without its monotonic reading, so comparisons
+// with it are by wall time.
+func (s *tokenSource) wallNow() time.Time { return s.now().Round(0) }
+
 func (s *tokenSource) fromMemory() string {
+	now := s.wallNow()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.local != "" && time.Now().Before(s.localUntil) {
+	if s.local != "" && time.Now().Before(s.localUntil) && now.Before(s.localExpires) {
 		return s.local
 	}
 	return ""
 }
 
-func (s *tokenSource) remember(tok string, ttl time.Duration) {
+func (s *tokenSource) remember(tok string, expires time.Time) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.local, s.localUntil = tok, time.Now().Add(min(ttl, localTTL))
+	s.local, s.localUntil, s.localExpires = tok, time.Now().Add(localTTL), expires
 }
 
 func (s *tokenSource) forget(bad string) {
@@ -87,39 +121,93 @@ func (s *tokenSource) forget(bad string) {
 	}
 }
 
+// held reports whether a token is in hand that botd's clock says is still
+// good, however long ago it was checked against the shared cache.
+func (s *tokenSource) held() bool {
+	now := s.wallNow()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.local != "" && now.Before(s.localExpires)
+}
+
+// lastFetch returns the outcome of the last fetch and when it ended.
+func (s *tokenSource) lastFetch() (time.Time, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.fetchedAt, s.fetchErr
+}
+
+// ready answers from what the source knows, without a request per call: a
+// token held and not expired is ready; a fetch that failed less than
+// readyRecheck ago is its error; only otherwise does it get a token as a
+// call would (memory, the shared cache, at most one fetch).
+func (s *tokenSource) ready(ctx context.Context) error {
+	if s.held() {
+		return nil
+	}
+	if at, err := s.lastFetch(); err != nil && time.Since(at) < readyRecheck {
+		return err
+	}
+	_, err := s.token(ctx)
+	return err
+}
+
 // token returns a cached token or fetches a new one.
 func (s *tokenSource) token(ctx context.Context) (string, error) {
 	if tok := s.fromMemory(); tok != "" {
 		return tok, nil
 	}
 	if tok := s.cached(ctx); tok != "" {
-		s.remember(tok, localTTL)
 		return tok, nil
 	}
+	waitFrom := time.Now()
 	select {
 	case s.sem <- struct{}{}:
 		defer func() { <-s.sem }()
 	case <-ctx.Done():
 		return "", &APIError{Op: opToken, Err: context.Cause(ctx), network: true}
 	}
-	// Another caller may have refreshed while this one waited.
+	// Another caller may have refreshed while this one waited, or failed
+	// to: then its answer is this caller's too, so an outage costs one
+	// fetch per wave of callers rather than one each.
 	if tok := s.cached(ctx); tok != "" {
 		return tok, nil
+	}
+	if at, err := s.lastFetch(); err != nil && at.After(waitFrom) {
+		return "", err
 	}
 	return s.fetch(ctx)
 }
 
-// cached reads the cache. A cache failure counts as a miss: a Redis hiccup
-// should cost one token fetch, not the call.
+// cached reads the shared cache and keeps a good token in memory. A cache
+// failure counts as a miss (a Redis hiccup should cost one token fetch, not
+// the call), and so does a token botd's clock says has expired, or a value
+// that is not a cachedToken.
 func (s *tokenSource) cached(ctx context.Context) string {
 	ctx, cancel := context.WithTimeout(ctx, s.client.timeout)
 	defer cancel()
-	tok, err := s.cache.Get(ctx, s.key)
+	raw, err := s.cache.Get(ctx, s.key)
 	if err != nil {
 		s.client.log.Warn("token cache get failed", zap.Error(err))
 		return ""
 	}
+	tok, expires, ok := decodeCached(raw)
+	if !ok || !s.wallNow().Before(expires) {
+		return ""
+	}
+	s.remember(tok, expires)
 	return tok
+}
+
+func decodeCached(raw string) (string, time.Time, bool) {
+	if raw == "" {
+		return "", time.Time{}, false
+	}
+	var v cachedToken
+	if json.Unmarshal([]byte(raw), &v) != nil || v.Token == "" || v.ExpiresMS <= 0 {
+		return "", time.Time{}, false
+	}
+	return v.Token, time.UnixMilli(v.ExpiresMS), true
 }
 
 // tokenResponse is the token endpoint's answer; its fields are top-level,
@@ -129,8 +217,16 @@ type tokenResponse struct {
 	Expire int    `json:"expire"` // seconds left
 }
 
-func (s *tokenSource) fetch(ctx context.Context) (string, error) {
-	start := time.Now()
+func (s *tokenSource) fetch(ctx context.Context) (tok string, err error) {
+	defer func() {
+		if err != nil && ctx.Err() != nil {
+			return // the caller gave up: that says nothing about the platform
+		}
+		s.mu.Lock()
+		s.fetchedAt, s.fetchErr = time.Now(), err
+		s.mu.Unlock()
+	}()
+	start, issued := time.Now(), s.wallNow() // the token's life counts from before the request
 	resp, apiErr := s.client.attempt(ctx, opToken, func(ctx context.Context, _ ...larkcore.RequestOptionFunc) (*larkcore.ApiResp, error) {
 		r, err := s.client.sdk.GetTenantAccessTokenBySelfBuiltApp(ctx, &larkcore.SelfBuiltTenantAccessTokenReq{
 			AppID:     s.appID,
@@ -157,8 +253,11 @@ func (s *tokenSource) fetch(ctx context.Context) (string, error) {
 		ttl = time.Duration(tr.Expire) * time.Second / 2
 	}
 	if ttl > 0 {
-		s.set(ctx, tr.Token, ttl)
-		s.remember(tr.Token, ttl)
+		expires := issued.Add(ttl)
+		if raw, err := json.Marshal(cachedToken{Token: tr.Token, ExpiresMS: expires.UnixMilli()}); err == nil {
+			s.set(ctx, string(raw), ttl)
+		}
+		s.remember(tr.Token, expires)
 	}
 	s.client.log.Debug("tenant token fetched", zap.Int("expire_s", tr.Expire), zap.String("log_id", resp.LogId()))
 	return tr.Token, nil
@@ -179,6 +278,7 @@ func (s *tokenSource) invalidate(ctx context.Context, bad string) {
 	if s.cached(ctx) != bad {
 		return
 	}
+	s.forget(bad) // cached put it back in memory
 	d, ok := s.cache.(keyDeleter)
 	if !ok {
 		s.set(ctx, "", dropTTL)

@@ -88,7 +88,7 @@ func (c *Client) call(ctx context.Context, op string, fn sdkCall, okCodes ...int
 			c.log.Debug("open api call ok", fields...)
 			return resp, nil
 		}
-		if attempt == 1 && (apiErr.Code == codeTenantTokenInvalid || apiErr.Code == codeAppTokenInvalid) {
+		if attempt == 1 && apiErr.tokenRejected() {
 			c.log.Warn("tenant token rejected, retrying with a fresh one",
 				zap.String("op", op), zap.Int("code", apiErr.Code), zap.String("log_id", apiErr.LogID))
 			c.tokens.invalidate(ctx, token)

@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/hibiken/asynq"
@@ -19,6 +20,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/botd/botd/internal/flows"
+	"github.com/botd/botd/internal/jobs/retry"
 )
 
 // Runner does the work of one job; *flows.Engine is one.
@@ -45,6 +47,7 @@ type Config struct {
 	JobTimeout time.Duration
 	// ShutdownTimeout is how long Shutdown waits for running jobs [10s];
 	// jobs still running then are retried later, by this or another replica.
+	// Keep it under the deadline given to Shutdown.
 	ShutdownTimeout time.Duration
 	// Queue names the queues: Queue+":interactive" and Queue+":bulk" ["botd"].
 	Queue string
@@ -127,6 +130,9 @@ type Queue struct {
 	client  *asynq.Client
 	server  *asynq.Server
 	log     *zap.Logger
+
+	stopOnce sync.Once
+	stopped  chan struct{} // closed when the workers have stopped
 }
 
 var _ flows.Jobs = (*Queue)(nil)
@@ -235,7 +241,7 @@ func (q *Queue) run(ctx context.Context, r Runner, kind flows.JobKind, t *asynq.
 	case !isFailure(err):
 		outcome = outcomeDeferred
 		return err
-	case !Retryable(err):
+	case !retry.Retryable(err):
 		outcome = outcomeGiveUp
 		return fmt.Errorf("%w: %w", err, asynq.SkipRetry)
 	default:
@@ -257,22 +263,34 @@ func (q *Queue) abandon(ctx context.Context, t *asynq.Task, cause error) {
 	q.runner.AbandonJob(ctx, kind, p.InteractionID, cause)
 }
 
-// Shutdown stops taking jobs and waits up to Config.ShutdownTimeout for
-// running ones. It does not close the Redis client.
-func (q *Queue) Shutdown() {
-	q.server.Shutdown()
-	_ = q.client.Close()
-}
-
-// Retryable reports whether trying err again may help. Errors that say so
-// themselves (the Open API client's do) decide; anything else is assumed
-// transient, because dropping a user's work is worse than a wasted retry.
-func Retryable(err error) bool {
-	var r interface{ Retryable() bool }
-	if errors.As(err, &r) {
-		return r.Retryable()
+// Shutdown stops taking jobs and waits for running ones, up to
+// Config.ShutdownTimeout or until ctx ends, whichever comes first. Jobs
+// still running when the ShutdownTimeout passes are handed back to the queue
+// (and their contexts cancelled), to run again here or on another replica.
+// If ctx ends first, Shutdown returns its error while the workers finish
+// stopping in the background, within ShutdownTimeout: set that below the
+// caller's deadline (internal/app derives it from BOTD_SHUTDOWN_TIMEOUT) so
+// that the hand-back still finds Redis open. Calling Shutdown again waits
+// for the same stop. It does not close the Redis client, which must stay
+// open until Shutdown has returned nil: asynq's workers crash on a closed
+// one.
+func (q *Queue) Shutdown(ctx context.Context) error {
+	q.stopOnce.Do(func() {
+		q.stopped = make(chan struct{})
+		go func() {
+			defer close(q.stopped)
+			q.server.Shutdown()  // waits at most cfg.ShutdownTimeout for running jobs
+			_ = q.client.Close() // the connection is the caller's: only the client's state goes
+		}()
+	})
+	select {
+	case <-q.stopped:
+		return nil
+	case <-ctx.Done():
+		q.log.Warn("job workers still stopping at the shutdown deadline; jobs still running will run again later",
+			zap.Duration("shutdown_timeout", q.cfg.ShutdownTimeout))
+		return fmt.Errorf("jobs: shutdown: %w", context.Cause(ctx))
 	}
-	return true
 }
 
 // isFailure tells asynq which errors count against a job's retries. A job

@@ -86,7 +86,7 @@ func TestRunsRetriesAndGivesUp(t *testing.T) {
 	if err := q.Start(r); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(q.Shutdown)
+	stopAtEnd(t, q)
 	ctx := context.Background()
 
 	for _, id := range []string{"itx_ok", "itx_retry", "itx_perm"} {
@@ -128,7 +128,7 @@ func TestEnqueueIsIdempotentWhileQueued(t *testing.T) {
 	if err := q.Start(r); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(q.Shutdown)
+	stopAtEnd(t, q)
 	wait(t, r, "send_form:itx_dup", 1)
 	time.Sleep(300 * time.Millisecond)
 	if n := r.count("send_form:itx_dup"); n != 1 {
@@ -136,13 +136,15 @@ func TestEnqueueIsIdempotentWhileQueued(t *testing.T) {
 	}
 }
 
-func TestRetryable(t *testing.T) {
-	if !jobs.Retryable(errors.New("connection reset")) {
-		t.Error("plain errors should be retried")
-	}
-	if jobs.Retryable(permanent{}) {
-		t.Error("an error that says it is permanent should not be retried")
-	}
+// stopAtEnd shuts q down when the test ends.
+func stopAtEnd(t *testing.T, q *jobs.Queue) {
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		defer cancel()
+		if err := q.Shutdown(ctx); err != nil {
+			t.Errorf("shutdown: %v", err)
+		}
+	})
 }
 
 type deferred struct{ after time.Duration }
@@ -162,7 +164,7 @@ func TestDeferredJobsDoNotUseRetries(t *testing.T) {
 	if err := q.Start(r); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(q.Shutdown)
+	stopAtEnd(t, q)
 	if err := q.Enqueue(context.Background(), flows.JobSendForm, "itx_paced"); err != nil {
 		t.Fatal(err)
 	}
@@ -179,7 +181,7 @@ func TestJobsCarryPriority(t *testing.T) {
 	})); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(q.Shutdown)
+	stopAtEnd(t, q)
 	if err := q.Enqueue(context.Background(), flows.JobFinish, "itx_prio"); err != nil {
 		t.Fatal(err)
 	}
@@ -200,3 +202,114 @@ func (f runnerFunc) RunJob(ctx context.Context, kind flows.JobKind, id string) e
 }
 
 func (runnerFunc) AbandonJob(context.Context, flows.JobKind, string, error) {}
+
+// blocker is a runner whose jobs block until the test ends, ignoring their
+// context: a job stuck far longer than any shutdown budget.
+type blocker struct {
+	started chan string
+	release chan struct{}
+}
+
+func newBlocker(t *testing.T) *blocker {
+	b := &blocker{started: make(chan string, 10), release: make(chan struct{})}
+	t.Cleanup(b.unblock)
+	return b
+}
+
+func (b *blocker) unblock() {
+	select {
+	case <-b.release:
+	default:
+		close(b.release)
+	}
+}
+
+func (b *blocker) RunJob(_ context.Context, _ flows.JobKind, id string) error {
+	b.started <- id
+	<-b.release
+	return nil
+}
+
+func (*blocker) AbandonJob(context.Context, flows.JobKind, string, error) {}
+
+func waitStarted(t *testing.T, b *blocker, id string) {
+	t.Helper()
+	select {
+	case got := <-b.started:
+		if got != id {
+			t.Fatalf("started %q, want %q", got, id)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatalf("job %s did not start", id)
+	}
+}
+
+// Shutdown returns when its context ends, even with a job stuck far beyond
+// the queue's own ShutdownTimeout (here the 10 s default).
+func TestShutdownHonoursItsContext(t *testing.T) {
+	q := jobs.New(statetest.Redis(t), jobs.Config{}, zaptest.NewLogger(t))
+	b := newBlocker(t)
+	if err := q.Start(b); err != nil {
+		t.Fatal(err)
+	}
+	if err := q.Enqueue(context.Background(), flows.JobFinish, "itx_stuck"); err != nil {
+		t.Fatal(err)
+	}
+	waitStarted(t, b, "itx_stuck")
+
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	start := time.Now()
+	err := q.Shutdown(ctx)
+	// Generous margin over the 1 s deadline, well under the 10 s the
+	// workers would otherwise wait.
+	if took := time.Since(start); took > 6*time.Second {
+		t.Errorf("Shutdown took %v with a 1s deadline", took)
+	}
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("Shutdown = %v, want the deadline's error", err)
+	}
+
+	// The workers go on stopping in the background; once the job lets go,
+	// a second Shutdown sees them stopped (and Redis may close).
+	b.unblock()
+	wctx, wcancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer wcancel()
+	if err := q.Shutdown(wctx); err != nil {
+		t.Errorf("second Shutdown = %v, want the workers stopped", err)
+	}
+}
+
+// With a ShutdownTimeout under the caller's deadline, the workers stop in
+// time on their own: the stuck job is handed back to the queue, and another
+// worker (a replica) runs it.
+func TestShutdownHandsStuckJobsBack(t *testing.T) {
+	rdb := statetest.Redis(t)
+	q := jobs.New(rdb, jobs.Config{ShutdownTimeout: time.Second}, zaptest.NewLogger(t))
+	b := newBlocker(t)
+	if err := q.Start(b); err != nil {
+		t.Fatal(err)
+	}
+	if err := q.Enqueue(context.Background(), flows.JobFinish, "itx_stuck"); err != nil {
+		t.Fatal(err)
+	}
+	waitStarted(t, b, "itx_stuck")
+
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	start := time.Now()
+	if err := q.Shutdown(ctx); err != nil {
+		t.Fatalf("Shutdown = %v, want the workers to stop within their own timeout", err)
+	}
+	if took := time.Since(start); took > 8*time.Second {
+		t.Errorf("Shutdown took %v with ShutdownTimeout 1s", took)
+	}
+
+	replica := jobs.New(rdb, jobs.Config{}, zaptest.NewLogger(t))
+	r := newRecorder()
+	if err := replica.Start(r); err != nil {
+		t.Fatal(err)
+	}
+	stopAtEnd(t, replica)
+	wait(t, r, "finish:itx_stuck", 1)
+}

@@ -19,13 +19,13 @@ package schedule
 
 import (
 	"context"
-	"errors"
 	"sync"
 	"time"
 
 	"go.uber.org/zap"
 
 	"github.com/botd/botd/internal/clock"
+	"github.com/botd/botd/internal/jobs/retry"
 )
 
 // DueSet is the part of the store the scheduler uses.
@@ -36,8 +36,9 @@ type DueSet interface {
 }
 
 // EnqueueFunc enqueues the job of one due member; flows.Engine.EnqueueDue is
-// one. An error whose Retryable method reports false means the member can
-// never run, and it is dropped.
+// one. An error that retry.Retryable judges permanent (its Retryable method
+// reports false) means the member can never run, and it is dropped; any
+// other error keeps it for the next tick.
 type EnqueueFunc func(ctx context.Context, member string) error
 
 // Config tunes a Scheduler. Zero values take the defaults in brackets.
@@ -144,7 +145,7 @@ func (s *Scheduler) Tick(ctx context.Context) (int, error) {
 				done = append(done, m)
 				total++
 				s.cfg.Metrics.enqueued(dueTime(m), now)
-			case !retryable(err):
+			case !retry.Retryable(err):
 				s.log.Error("due member dropped: nothing can run it", zap.String("occurrence", m), zap.Error(err))
 				done = append(done, m)
 			default:
@@ -162,13 +163,4 @@ func (s *Scheduler) Tick(ctx context.Context) (int, error) {
 			return total, nil
 		}
 	}
-}
-
-// retryable reports whether enqueueing err's member again may succeed.
-func retryable(err error) bool {
-	var r interface{ Retryable() bool }
-	if errors.As(err, &r) {
-		return r.Retryable()
-	}
-	return true
 }
