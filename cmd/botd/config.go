@@ -16,6 +16,7 @@ import (
 
 	"github.com/botd/botd/internal/app"
 	"github.com/botd/botd/internal/flows"
+	"github.com/botd/botd/internal/platformid"
 	"github.com/botd/botd/internal/ratelimit"
 )
 
@@ -112,6 +113,7 @@ func (c Config) App() app.Config {
 		LegacyCardCallbacks: c.LegacyCardCallbacks == "on",
 		MetricsAddr:         c.MetricsAddr,
 		FairUse:             flows.FairUse(c.FairUse),
+		ShutdownTimeout:     c.ShutdownTimeout,
 	}
 }
 
@@ -327,8 +329,8 @@ func (c Config) Validate() error {
 		bad("locale %q: want en_us or zh_cn", c.Locale)
 	}
 	for _, id := range c.Admins {
-		if !strings.HasPrefix(id, "ou_") {
-			bad("admins: %q is not an open_id (ou_...)", id)
+		if !platformid.IsOpenID(id) {
+			bad("admins: %q is not an open_id (ou_ and letters, digits, _ or -)", id)
 		}
 	}
 	if c.ShutdownTimeout <= 0 {

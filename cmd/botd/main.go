@@ -86,7 +86,8 @@ func untilSignal(cfg Config, stderr io.Writer, do func(ctx context.Context, log 
 }
 
 // serve runs botd until ctx is cancelled (SIGINT/SIGTERM), then drains
-// in-flight requests and jobs within cfg.ShutdownTimeout.
+// in-flight requests and jobs within cfg.ShutdownTimeout: the whole stop,
+// jobs included, returns by then (app.App.Stop).
 func serve(ctx context.Context, cfg Config, log *zap.Logger) error {
 	bot, err := app.New(ctx, cfg.App(), log, app.Options{})
 	if err != nil {
@@ -99,7 +100,7 @@ func serve(ctx context.Context, cfg Config, log *zap.Logger) error {
 	var serveErr error
 	select {
 	case <-ctx.Done():
-		log.Info("shutting down: draining in-flight requests", zap.Duration("timeout", cfg.ShutdownTimeout))
+		log.Info("shutting down: draining in-flight requests and jobs", zap.Duration("timeout", cfg.ShutdownTimeout))
 	case serveErr = <-bot.Served():
 		log.Error("http server failed", zap.Error(serveErr))
 	}

@@ -48,6 +48,7 @@ func newClockWorld(t *testing.T, replicas int, admins ...string) *clockWorld {
 		cfg.RedisURL = Secret(redisURL)
 		cfg.Admins = admins
 		cfg.RateLimits = "off"
+		cfg.FairUse = FairUse{} // one member sets many reminders in a row here
 		bot := apptest.Start(t, cfg.App(), app.Options{Now: cw.clock.Now})
 		cw.apps = append(cw.apps, bot)
 	}

@@ -70,7 +70,13 @@ func startBotd(ctx context.Context, bin, workDir string, settings map[string]str
 	for k, v := range settings {
 		env = append(env, k+"="+v)
 	}
-	cmd := exec.Command(bin)
+	// Fair use is off (a file-only block): the load's few simulated members
+	// stand for many, each sending far more commands than a person would.
+	config := filepath.Join(workDir, "botload-botd.yaml")
+	if err := os.WriteFile(config, []byte("fair_use: {member_commands: 0, chat_commands: 0}\n"), 0o600); err != nil {
+		return nil, err
+	}
+	cmd := exec.Command(bin, "-config", config)
 	cmd.Env, cmd.Dir = env, workDir
 	cmd.Stdout, cmd.Stderr = stderr, stderr
 	p, err := start("botd", cmd, addr)

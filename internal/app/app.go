@@ -26,6 +26,7 @@ import (
 	"github.com/botd/botd/internal/flows"
 	"github.com/botd/botd/internal/jobs"
 	"github.com/botd/botd/internal/ratelimit"
+	"github.com/botd/botd/internal/requestid"
 	"github.com/botd/botd/internal/schedule"
 	"github.com/botd/botd/internal/state"
 	"github.com/botd/botd/internal/webhook"
@@ -52,6 +53,10 @@ type Config struct {
 	LegacyCardCallbacks bool
 	MetricsAddr         string        // empty: /metrics on Addr
 	FairUse             flows.FairUse // commands per member and chat
+	// ShutdownTimeout is the budget Stop is given (BOTD_SHUTDOWN_TIMEOUT);
+	// the job workers wait for running jobs for most of it. Zero: the job
+	// queue's own default. Stop is bounded by its ctx either way.
+	ShutdownTimeout time.Duration
 }
 
 // App is botd, wired: the HTTP server, the flow engine, the scheduler and
@@ -66,6 +71,9 @@ type App struct {
 	sched   *schedule.Scheduler
 	server  *http.Server
 	ln      net.Listener
+	metrics *http.Server // nil: /metrics is served on server
+	metLn   net.Listener // metrics' listener, once started
+	runner  jobs.Runner  // what the job workers run: the engine
 	served  chan error
 	botID   botIdentity
 	stopped chan struct{}
@@ -109,6 +117,7 @@ func New(ctx context.Context, cfg Config, log *zap.Logger, opts Options) (_ *App
 		AppSecret:  cfg.AppSecret,
 		BaseURL:    cfg.OpenBaseURL,
 		TokenCache: state.NewCache(a.redis.Client),
+		Now:        opts.Now, // the token's expiry is judged on botd's clock
 	}, log.Named("openapi"))
 	if err != nil {
 		return nil, err
@@ -120,8 +129,12 @@ func New(ctx context.Context, cfg Config, log *zap.Logger, opts Options) (_ *App
 	if err != nil {
 		return nil, err
 	}
-	a.queue = jobs.New(a.redis.Client, jobs.Config{Metrics: reg, Concurrency: cfg.JobWorkers}, log)
+	a.queue = jobs.New(a.redis.Client, jobs.Config{Metrics: reg, Concurrency: cfg.JobWorkers,
+		ShutdownTimeout: jobsShutdownTimeout(cfg.ShutdownTimeout)}, log)
 	schedMetrics := schedule.NewMetrics(reg)
+	lookups := pacedLookups{open: a.open, l: limiter}
+	members := newMemberDirectory(lookups, state.NewMembers(a.redis.Client, memberTTLs, nil), log.Named("members"))
+	a.onStop = append(a.onStop, func(context.Context) error { members.Close(); return nil })
 	a.engine = flows.NewDefault(flows.Deps{
 		Store:           store,
 		Sender:          ratelimit.NewSender(a.open, limiter),
@@ -133,7 +146,10 @@ func New(ctx context.Context, cfg Config, log *zap.Logger, opts Options) (_ *App
 		Outbox:          store,
 		Clock:           flows.Clock(opts.Now),
 		Admins:          adminSet(cfg.Admins),
-		Chats:           &chatDirectory{open: a.open, cache: state.NewCache(a.redis.Client), ttl: chatInfoTTL, log: log.Named("chats")},
+		Chats:           &chatDirectory{open: lookups, cache: state.NewCache(a.redis.Client), ttl: chatInfoTTL, log: log.Named("chats")},
+		Members:         members,
+		FairUse:         cfg.FairUse,
+		FairUseCounter:  state.NewFairUse(a.redis.Client),
 		Rules:           cfg.Rules,
 		Templates:       cfg.Templates,
 		TemplateCard: func(t flows.Template, vars map[string]any) any {
@@ -144,22 +160,31 @@ func New(ctx context.Context, cfg Config, log *zap.Logger, opts Options) (_ *App
 	// Every replica runs a scheduler: they race harmlessly (see package
 	// schedule), and any one of them alive keeps reminders firing.
 	a.sched = schedule.New(store, a.engine.EnqueueDue, schedule.Config{Now: opts.Now, Metrics: schedMetrics}, log)
+	a.runner = a.engine
 
 	hooks, err := webhook.New(webhook.Config{
-		AppID:             cfg.AppID,
-		VerificationToken: cfg.VerificationToken,
-		EncryptKey:        cfg.EncryptKey,
+		AppID:               cfg.AppID,
+		VerificationToken:   cfg.VerificationToken,
+		EncryptKey:          cfg.EncryptKey,
+		LegacyCardCallbacks: cfg.LegacyCardCallbacks,
 	}, a.engine, store, log.Named("webhook"), reg)
 	if err != nil {
 		return nil, err
 	}
 
 	r := chi.NewRouter()
-	r.Use(middleware.RequestID, middleware.Recoverer)
+	// requestid rather than chi's RequestID: it keeps a client's X-Request-Id
+	// only if it is short and safe, so no request can grow a log line.
+	r.Use(requestid.Middleware, middleware.Recoverer)
 	hooks.Routes(r)
 	r.Get("/healthz", func(w http.ResponseWriter, _ *http.Request) { writeText(w, http.StatusOK, "ok") })
 	r.Get("/readyz", a.handleReady)
-	r.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	metrics := promhttp.HandlerFor(reg, promhttp.HandlerOpts{})
+	if cfg.MetricsAddr == "" {
+		r.Handle("/metrics", metrics)
+	} else {
+		a.metrics = newMetricsServer(metrics, log)
+	}
 
 	a.server = &http.Server{
 		Handler: r,
@@ -180,25 +205,118 @@ func (a *App) Start(ctx context.Context) error {
 		return fmt.Errorf("listen on %s: %w", a.cfg.Addr, err)
 	}
 	a.ln = ln
-	if err := a.queue.Start(a.engine); err != nil {
+	if a.metrics != nil {
+		if a.metLn, err = net.Listen("tcp", a.cfg.MetricsAddr); err != nil {
+			_ = ln.Close()
+			return fmt.Errorf("listen for metrics on %s: %w", a.cfg.MetricsAddr, err)
+		}
+	}
+	if err := a.queue.Start(a.runner); err != nil {
 		_ = ln.Close()
+		if a.metLn != nil {
+			_ = a.metLn.Close()
+		}
 		return err
 	}
-	// Stop order (reverse of registration): HTTP first, so in-flight
-	// handlers never see the queue or Redis torn down under them.
-	a.onStop = append(a.onStop, func(context.Context) error { a.queue.Shutdown(); return nil })
 	a.sched.Start()
-	a.onStop = append(a.onStop, func(context.Context) error { a.sched.Stop(); return nil })
-	a.onStop = append(a.onStop, func(ctx context.Context) error { return a.server.Shutdown(ctx) })
+	// One step stops everything that serves, at once, so the job workers'
+	// wait (jobs.Config.ShutdownTimeout) runs alongside the HTTP drain
+	// rather than after it. Redis and the clients close after it (they were
+	// registered earlier), so in-flight handlers and jobs never see them
+	// torn down under them.
+	a.onStop = append(a.onStop, a.stopServing)
 
-	go func() { a.served <- a.server.Serve(ln) }()
+	go a.serve(a.server, ln)
+	if a.metrics != nil {
+		go a.serve(a.metrics, a.metLn)
+	}
 	go a.botID.resolve(ctx, a.open, a.log, a.stopped)
 	if a.cfg.EncryptKey == "" {
 		a.log.Warn("no encrypt key configured: events are neither encrypted nor signed; set BOTD_ENCRYPT_KEY in production")
 	}
-	a.log.Info("botd listening", zap.String("addr", ln.Addr().String()),
+	a.log.Info("botd listening", zap.String("addr", ln.Addr().String()), zap.String("metrics_addr", a.MetricsAddr()),
 		zap.Bool("in_process_redis", a.redis.Embedded), zap.String("open_base_url", a.cfg.OpenBaseURL))
 	return nil
+}
+
+// serve runs srv on ln and reports its exit on served; only the first exit
+// is kept (that is the one Served's reader acts on), so a second server
+// ending never blocks.
+func (a *App) serve(srv *http.Server, ln net.Listener) {
+	err := srv.Serve(ln)
+	select {
+	case a.served <- err:
+	default:
+	}
+}
+
+// stopServing stops the HTTP servers, the scheduler and the job workers
+// together, each within ctx: a step still running when ctx ends is left
+// behind (a server's open connections are closed) so that Stop returns in
+// time.
+func (a *App) stopServing(ctx context.Context) error {
+	steps := []func(context.Context) error{
+		func(ctx context.Context) error { return shutdownServer(ctx, a.server) },
+		func(context.Context) error { a.sched.Stop(); return nil },
+		a.queue.Shutdown,
+	}
+	if a.metrics != nil {
+		steps = append(steps, func(ctx context.Context) error { return shutdownServer(ctx, a.metrics) })
+	}
+	errs := make([]error, len(steps))
+	var wg sync.WaitGroup
+	for i, step := range steps {
+		wg.Go(func() { errs[i] = within(ctx, step) })
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+// shutdownServer drains srv within ctx, then closes whatever connections
+// are still open, so that no handler goes on serving after Stop.
+func shutdownServer(ctx context.Context, srv *http.Server) error {
+	err := srv.Shutdown(ctx)
+	if err != nil {
+		_ = srv.Close()
+	}
+	return err
+}
+
+// within runs step and waits for it until ctx ends; a step that outlives
+// ctx keeps running in the background, and its lateness is the error.
+func within(ctx context.Context, step func(context.Context) error) error {
+	done := make(chan error, 1)
+	go func() { done <- step(ctx) }()
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+		return fmt.Errorf("shutdown step still running at the deadline: %w", context.Cause(ctx))
+	}
+}
+
+// jobsShutdownTimeout is how long the job workers wait for running jobs out
+// of a total shutdown budget: most of it, leaving the rest for handing the
+// jobs still running back to the queue and closing Redis. Zero leaves the
+// queue's default.
+func jobsShutdownTimeout(total time.Duration) time.Duration {
+	return total * 4 / 5
+}
+
+// newMetricsServer serves /metrics alone, on its own listener
+// (BOTD_METRICS_ADDR), so that it can be kept off the public address.
+func newMetricsServer(h http.Handler, log *zap.Logger) *http.Server {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", h)
+	return &http.Server{
+		Handler: mux,
+		// A scrape is a small GET; a client slower than this is stuck.
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       10 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          zap.NewStdLog(log.Named("metrics_http")),
+	}
 }
 
 // Nudge makes the scheduler look for due reminders now, rather than at its
@@ -225,11 +343,23 @@ func (a *App) Flows() []flows.Flow { return a.engine.Flows() }
 // Addr is the address the server listens on (useful with port 0).
 func (a *App) Addr() string { return a.ln.Addr().String() }
 
+// MetricsAddr is the address /metrics is served on: its own listener's
+// when Config.MetricsAddr is set, else Addr.
+func (a *App) MetricsAddr() string {
+	if a.metLn != nil {
+		return a.metLn.Addr().String()
+	}
+	return a.Addr()
+}
+
 // Served reports the server's exit: nil never, an error if it failed.
 func (a *App) Served() <-chan error { return a.served }
 
-// Stop drains in-flight requests, then stops the workers and closes Redis,
-// all within ctx.
+// Stop drains in-flight requests and stops the scheduler and the job
+// workers (together), then closes Redis, all within ctx: it returns by ctx's
+// deadline even if a step is stuck. Jobs still running when the workers'
+// wait ends are handed back to the queue and retried later, here or on
+// another replica.
 func (a *App) Stop(ctx context.Context) error {
 	var err error
 	a.stopOnce.Do(func() {
@@ -242,8 +372,18 @@ func (a *App) Stop(ctx context.Context) error {
 func (a *App) teardown(ctx context.Context) error {
 	var errs []error
 	for i := len(a.onStop) - 1; i >= 0; i-- {
-		if err := a.onStop[i](ctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		err := within(ctx, a.onStop[i])
+		if err != nil && !errors.Is(err, http.ErrServerClosed) {
 			errs = append(errs, err)
+		}
+		if ctx.Err() != nil && i > 0 {
+			// Out of time with a step maybe still running: leave Redis
+			// and the clients open rather than close them under it (the
+			// job workers crash on a closed Redis); the process is on its
+			// way out.
+			a.log.Warn("shutdown deadline reached; leaving Redis open", zap.Int("steps_skipped", i))
+			errs = append(errs, fmt.Errorf("shutdown: %d steps skipped at the deadline", i))
+			break
 		}
 	}
 	return errors.Join(errs...)

@@ -52,11 +52,54 @@ func TestChatDirectory(t *testing.T) {
 		t.Errorf("bot not in chat: %v, want ErrChatGone", err)
 	}
 	open.err = errors.New("network down")
-	if _, err := d.ChatInfo(ctx, "oc_2"); err == nil || errors.Is(err, flows.ErrChatGone) {
+	if _, err := d.ChatInfo(ctx, "oc_3"); err == nil || errors.Is(err, flows.ErrChatGone) {
 		t.Errorf("network failure: %v", err)
 	}
+}
+
+// A failed lookup is cached briefly, in memory and for the other replicas,
+// so that a burst of commands during an outage (or in a chat the bot has
+// left) makes one call: the same failure is answered meanwhile. Then the
+// platform is asked again.
+func TestChatDirectoryCachesFailures(t *testing.T) {
+	ctx := context.Background()
+	rdb := statetest.Redis(t)
+	now := time.Now()
+	clock := func() time.Time { return now }
+	open := &fakeLookup{err: errors.New("network down")}
+	d := &chatDirectory{open: open, cache: state.NewCache(rdb), ttl: time.Minute, log: zaptest.NewLogger(t), now: clock}
+	other := &chatDirectory{open: open, cache: state.NewCache(rdb), ttl: time.Minute, log: zaptest.NewLogger(t), now: clock}
+
+	for i, dir := range []*chatDirectory{d, d, other, d} {
+		if _, err := dir.ChatInfo(ctx, "oc_down"); err == nil || errors.Is(err, flows.ErrChatGone) {
+			t.Fatalf("lookup %d: %v, want the failure", i+1, err)
+		}
+	}
+	if open.calls != 1 {
+		t.Fatalf("%d calls for 4 lookups during an outage, want 1", open.calls)
+	}
+
+	open.err = &ephemeral.APIError{Op: "chat.get", HTTPStatus: 400, Code: 232011}
+	for i, dir := range []*chatDirectory{d, other} {
+		if _, err := dir.ChatInfo(ctx, "oc_left"); !errors.Is(err, flows.ErrChatGone) {
+			t.Fatalf("lookup %d of a chat the bot left: %v, want ErrChatGone", i+1, err)
+		}
+	}
+	if open.calls != 2 {
+		t.Fatalf("%d calls, want 2", open.calls)
+	}
+
+	// The outage passes; after chatFailTTL the platform is asked again.
+	open.err, open.chat = nil, &ephemeral.Chat{Mode: "group", Status: "normal"}
+	now = now.Add(chatFailTTL + time.Second)
+	if ch, err := other.ChatInfo(ctx, "oc_down"); err != nil || ch.Mode != "group" {
+		t.Fatalf("after the outage: %+v, %v", ch, err)
+	}
+	if _, err := d.ChatInfo(ctx, "oc_left"); !errors.Is(err, flows.ErrChatGone) {
+		t.Fatalf("a gone chat is remembered longer: %v", err)
+	}
 	if open.calls != 3 {
-		t.Errorf("%d lookups: failures must not be cached", open.calls)
+		t.Fatalf("%d calls, want 3", open.calls)
 	}
 }
 

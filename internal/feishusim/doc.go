@@ -4,8 +4,9 @@
 //
 //   - Server (New) is the Open API as seen by botd: tenant_access_token,
 //     ephemeral/v1/send and /delete, im/v1/messages create and PATCH,
-//     im/v1/chats/{id} and bot/v3/info. It enforces what the official pages
-//     and docs/feishu-platform.md say (auth, Content-Type, field types, chat
+//     im/v1/chats/{id} with its member list and is_in_chat, and
+//     bot/v3/info. It enforces what the official pages and
+//     docs/feishu-platform.md say (auth, Content-Type, field types, chat
 //     mode and membership, card rules via ValidateCard, uuid idempotency,
 //     size and rate limits) and records every call (Calls, Subscribe) and the
 //     world it leads to (Ephemerals, Messages).
@@ -47,6 +48,9 @@
 //	                 older than 14 days, an ephemeral card's id           230001
 //	                 PATCH: old or new card not shared (update_multi)      230099
 //	chats            unknown chat / bot not in it                         232006 / 232011
+//	chat members     malformed chat_id, bad page_size, member_id_type or
+//	                 page_token                                           99992402
+//	                 unknown chat / bot not in it                         232006 / 232011
 //
 // Other choices: a repeated uuid within an hour answers code 0 with the first
 // message and posts nothing (the Call is marked Duplicate). Rate limits use

@@ -118,6 +118,8 @@ func (s *Server) routes() chi.Router {
 			r.Post("/im/v1/messages", s.adapt(s.handleMessageCreate))
 			r.Patch("/im/v1/messages/{message_id}", s.adapt(s.handleMessagePatch))
 			r.Get("/im/v1/chats/{chat_id}", s.adapt(s.handleChatGet))
+			r.Get("/im/v1/chats/{chat_id}/members", s.adapt(s.handleChatMembers))
+			r.Get("/im/v1/chats/{chat_id}/members/is_in_chat", s.adapt(s.handleIsInChat))
 			r.Get("/bot/v3/info", s.adapt(s.handleBotInfo))
 		})
 	})

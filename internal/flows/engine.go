@@ -49,6 +49,15 @@ type Deps struct {
 	// Chats tells what kind of chat a command came from and who runs it.
 	// Default: every chat is an ordinary group with no owner or managers.
 	Chats ChatInfoSource
+	// Members tells who is in a chat: only members of a card's chat may use
+	// its buttons (refuseNonMember). Default: everyone is a member of every
+	// chat, for tests; production wires the platform's member list.
+	Members MemberSource
+	// FairUse caps commands per member and per chat over a short window,
+	// counted by FairUseCounter before anything else is done for a command.
+	// Default: no caps (zero FairUse, or no counter).
+	FairUse        FairUse
+	FairUseCounter FairUseCounter
 	// Rules says who may start each flow, by flow name. A flow without a
 	// rule may be started by anyone.
 	Rules map[string]Rule
@@ -122,10 +131,17 @@ func New(deps Deps) *Engine {
 	if deps.Chats == nil {
 		deps.Chats = noChatInfo{}
 	}
+	if deps.Members == nil {
+		deps.Members = everyoneIsMember{}
+	}
 	if deps.ObserveLateness == nil {
 		deps.ObserveLateness = func(string, time.Duration) {}
 	}
-	return &Engine{deps: deps, log: deps.Logger.Named("flows"), flows: map[string]Flow{}, jobs: map[JobKind]JobSpec{}}
+	e := &Engine{deps: deps, log: deps.Logger.Named("flows"), flows: map[string]Flow{}, jobs: map[JobKind]JobSpec{}}
+	// The engine's own notices: shown like forms, through the same job, but
+	// never a command (the name cannot be typed) nor listed by /help.
+	e.flows[slowDownName] = slowDownFlow{}
+	return e
 }
 
 // NewDefault returns an engine with the built-in flows: /todo, /remind and

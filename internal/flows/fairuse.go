@@ -1,6 +1,7 @@
 package flows
 
 import (
+	"context"
 	"fmt"
 	"time"
 )
@@ -32,4 +33,32 @@ func (f FairUse) Validate() error {
 		return fmt.Errorf("fair_use: window %v: want 1s to 1h", f.Window)
 	}
 	return nil
+}
+
+// On reports whether any cap is set.
+func (f FairUse) On() bool { return f.MemberCommands > 0 || f.ChatCommands > 0 }
+
+// FairUseCounter counts commands against the FairUse caps in windows shared
+// by every replica (state.FairUse on Redis). It is asked once per command,
+// before anything else is done for it, so that a flood costs one Redis
+// round trip per message and no Open API call.
+type FairUseCounter interface {
+	// CountCommand counts one command by openID in chatID and says whether
+	// it is within caps. A refused command is not counted against the chat,
+	// so one member's flood never uses up the others' share.
+	CountCommand(ctx context.Context, chatID, openID string, caps FairUse) (FairUseVerdict, error)
+}
+
+// FairUseVerdict is the answer for one command.
+type FairUseVerdict struct {
+	Allowed bool
+	// Notify is set on the first refusal of the member in the window: they
+	// get one private notice, and later refusals in the window are silent.
+	// It is decided in Redis, so racing replicas notify once.
+	Notify bool
+	// ChatCap is set when the chat's cap refused the command, rather than
+	// the member's own.
+	ChatCap bool
+	// RetryIn is how long until the window that refused the command ends.
+	RetryIn time.Duration
 }

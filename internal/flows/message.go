@@ -15,9 +15,20 @@ import (
 //
 // Commands work in every kind of chat; the form goes where the chat can
 // show it privately (formPlace). A member the flow's rule does not allow
-// gets a notice saying who can (mayStart), shown the same way. An error
-// means nothing may have been started: the webhook releases its claim on
-// the event so that the platform's redelivery tries again.
+// gets a notice saying who can (mayStart), shown the same way.
+//
+// Fair use comes first: every command is counted (countCommand) before
+// anything else is done for it, the chat lookup included, so a member
+// typing commands in a loop costs one Redis round trip per message and no
+// Open API call. Over a cap, the first refused command in the window gets
+// one private "slow down" notice, shown as the form would have been; the
+// rest are dropped silently until the window passes. Nobody is exempt:
+// telling the chat's owner and managers apart would take the chat lookup
+// the cap is there to avoid, and the caps are far above what a person
+// types.
+//
+// An error means nothing may have been started: the webhook releases its
+// claim on the event so that the platform's redelivery tries again.
 func (e *Engine) HandleMessage(ctx context.Context, m Message) error {
 	log := e.log.With(zap.String("event_id", m.EventID), zap.String("chat_id", m.ChatID), zap.String("open_id", m.SenderID))
 	if m.ChatType != "group" && m.ChatType != ChatModeP2P {
@@ -39,6 +50,16 @@ func (e *Engine) HandleMessage(ctx context.Context, m Message) error {
 			log.Debug("message ignored: unknown command", zap.String("command", cmd.Name))
 			return nil
 		}
+	}
+
+	verdict, err := e.countCommand(ctx, m)
+	if err != nil {
+		return fmt.Errorf("flows: /%s in %s: fair use: %w", cmd.Name, m.ChatID, err)
+	}
+	if !verdict.Allowed && !verdict.Notify {
+		log.Debug("command dropped: over the fair-use cap, notice already sent this window",
+			zap.String("command", cmd.Name), zap.Bool("chat_cap", verdict.ChatCap))
+		return nil
 	}
 
 	place, ok := e.formPlace(ctx, m, log)
@@ -68,7 +89,11 @@ func (e *Engine) HandleMessage(ctx context.Context, m Message) error {
 			it.Mentions[p.OpenID] = p.Name
 		}
 	}
-	if allowed, rule := e.mayStart(ctx, flow.Name(), m.ChatID, m.SenderID); allowed {
+	if !verdict.Allowed {
+		log.Info("command refused: over the fair-use cap; the member is told once this window",
+			zap.String("command", cmd.Name), zap.Bool("chat_cap", verdict.ChatCap), zap.Duration("retry_in", verdict.RetryIn))
+		slowDown(it, verdict)
+	} else if allowed, rule := e.mayStart(ctx, flow.Name(), m.ChatID, m.SenderID); allowed {
 		flow.Start(it, cmd, now.In(e.deps.DefaultTimezone))
 	} else {
 		log.Info("command refused by the flow's rule", zap.String("flow", flow.Name()), zap.Stringer("rule", rule))

@@ -131,12 +131,10 @@ var (
 	msgRemindTimeInvalid       = Msg{"Pick a time", "请选择时间"}
 	msgRemindDatePast          = Msg{"Date is in the past", "日期已过"}
 	msgRemindTimePast          = Msg{"That time has passed", "该时间已过"}
-	msgRemindTooFar            = Msg{"At most a year ahead", "最多只能设置一年以内的提醒"}
 	msgRemindRepeatInvalid     = Msg{"Pick how it repeats", "请选择重复方式"}
 	msgRemindNotifyInvalid     = Msg{"Pick who is reminded", "请选择提醒对象"}
 	msgRemindPeopleRequired    = Msg{"Pick at least one person", "请至少选择一人"}
 	msgRemindPeopleTooMany     = Msg{"At most %d people", "最多 %d 人"}
-	msgRemindPeopleInvalid     = Msg{"Not a valid member", "成员无效"}
 
 	// /remind: the card in the group, and the reminder when it fires.
 	msgRemindTitle            = Msg{"⏰ Reminder", "⏰ 提醒"}
@@ -169,3 +167,21 @@ var (
 func toast(typ, locale string, m Msg, args ...any) *Toast {
 	return &Toast{Type: typ, Content: m.In(locale, args...), I18n: m.I18n(args...)}
 }
+
+// Refusals of out-of-bounds form values, each naming its field.
+var (
+	msgTodoDueTooFar       = Msg{"Due date is more than a year ahead", "截止日期不能晚于一年以后"}
+	msgTodoNotesInvalid    = Msg{"Notes are not valid text", "备注无效"}
+	msgRemindDateTooFar    = Msg{"Date is more than a year ahead", "日期不能晚于一年以后"}
+	msgRemindPeopleNotUser = Msg{"People to remind: one is not a valid member", "提醒对象中有无效的成员"}
+)
+
+// Texts of fair use and of the membership check on group cards.
+var (
+	msgSlowDownTitle  = Msg{"Slow down", "请慢一点"}
+	msgSlowDownMember = Msg{"You are sending commands faster than botd takes them, so your commands in this chat are ignored for the next %d seconds.", "你发送命令太快了，接下来 %d 秒内 botd 将忽略你在本会话中的命令。"}
+	msgSlowDownChat   = Msg{"This chat is sending botd more commands than it takes, so commands here are ignored for the next %d seconds.", "本会话当前发送给 botd 的命令过多，接下来 %d 秒内这里的命令将被忽略。"}
+
+	msgNotChatMember     = Msg{"Only members of the chat this card belongs to can use its buttons", "只有此卡片所属群的成员可以使用其按钮"}
+	msgMembershipUnknown = Msg{"Could not check that you are a member of the chat this card belongs to. Please try again in a moment", "暂时无法确认你是否为此卡片所属群的成员，请稍后再试"}
+)

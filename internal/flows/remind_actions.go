@@ -18,7 +18,9 @@ const (
 	actionRemindSnooze = "remind_snooze" // a fired card: post it again in N minutes
 )
 
-// HandleCardAction answers Cancel reminder, Done and Snooze.
+// HandleCardAction answers Cancel reminder, Done and Snooze. Only members
+// of the reminder's chat may use them (refuseNonMember), and then only as
+// mayCancel and mayAnswer allow.
 func (f remindFlow) HandleCardAction(ctx context.Context, a Action) (Answer, error) {
 	action, _ := a.Value["action"].(string)
 	id, _ := a.Value["reminder"].(string)
@@ -34,6 +36,9 @@ func (f remindFlow) HandleCardAction(ctx context.Context, a Action) (Answer, err
 		return Answer{}, fmt.Errorf("load reminder %s: %w", id, err)
 	}
 	log := f.e.logReminder(r).With(zap.String("action", action), zap.String("operator_id", a.OperatorID))
+	if refusal := f.e.refuseNonMember(ctx, r.ChatID, a.OperatorID, r.CreatorID, r.Locale, log); refusal != nil {
+		return *refusal, nil
+	}
 	switch action {
 	case actionRemindCancel:
 		return f.cancel(ctx, r, a, log)

@@ -14,7 +14,8 @@ import (
 )
 
 // HandleCardAction answers Mark done and Reopen on a todo card, and the
-// page buttons of /todo list.
+// page buttons of /todo list. Only members of the todo's chat may use them
+// (refuseNonMember), and then only as mayChange allows.
 func (f todoFlow) HandleCardAction(ctx context.Context, a Action) (Answer, error) {
 	action, _ := a.Value["action"].(string)
 	if action == actionTodoPage {
@@ -33,6 +34,9 @@ func (f todoFlow) HandleCardAction(ctx context.Context, a Action) (Answer, error
 		return Answer{}, fmt.Errorf("load todo %s: %w", id, err)
 	}
 	log := f.e.logTodo(t).With(zap.String("action", action), zap.String("operator_id", a.OperatorID))
+	if refusal := f.e.refuseNonMember(ctx, t.ChatID, a.OperatorID, t.CreatorID, t.Locale, log); refusal != nil {
+		return *refusal, nil
+	}
 	if !f.mayChange(ctx, t, a.OperatorID) {
 		log.Info("todo action refused: not the assignee, the creator or an admin")
 		return answer(ToastError, t.Locale, msgTodoNotAllowed), nil

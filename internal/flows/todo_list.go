@@ -2,9 +2,12 @@ package flows
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
+
+	"go.uber.org/zap"
 
 	"github.com/botd/botd/internal/card"
 )
@@ -31,8 +34,17 @@ func (f todoFlow) LoadForm(ctx context.Context, it *Interaction) (*card.Card, er
 	return f.listCard(ctx, it.ChatID, it.ID, it.Locale, 0)
 }
 
+// maxListPage bounds the page a button may ask for: far beyond any real
+// list, and small enough that page*todoPageSize cannot overflow.
+const maxListPage = 10000
+
 // page answers Previous and Next with the page asked for, replacing the
 // ephemeral card.
+//
+// The chat whose todos are shown is the list's interaction's, never a value
+// of the callback: the value names only the list and the page. Only members
+// of that chat may page (refuseNonMember): in a topic group the list is an
+// ordinary card in the member's chat with the bot, which can be forwarded.
 //
 // Replacing an ephemeral card through the callback's answer is not
 // documented either way (§7.3, §9.5); deleting it and sending a new one is.
@@ -42,14 +54,28 @@ func (f todoFlow) LoadForm(ctx context.Context, it *Interaction) (*card.Card, er
 // toast names the page, so a client that ignored the card still says
 // something true.
 func (f todoFlow) page(ctx context.Context, a Action) (Answer, error) {
-	chat, _ := a.Value["chat"].(string)
-	list, _ := a.Value["list"].(string)
-	locale, _ := a.Value["locale"].(string)
+	listID, _ := a.Value["list"].(string)
 	page, err := strconv.Atoi(fmt.Sprint(a.Value["page"]))
-	if chat == "" || err != nil || page < 0 {
+	if listID == "" || err != nil || page < 0 || page > maxListPage {
 		return answer(ToastError, f.e.deps.DefaultLocale, msgUnknownAction), nil
 	}
-	c, err := f.listCard(ctx, chat, list, locale, page)
+	it, err := f.e.load(ctx, listID)
+	if errors.Is(err, ErrNotFound) {
+		return answer(ToastError, f.e.deps.DefaultLocale, msgUnknownAction), nil
+	}
+	if err != nil {
+		return Answer{}, err
+	}
+	log := f.e.logFor(it).With(zap.String("action", actionTodoPage), zap.String("operator_id", a.OperatorID))
+	if it.Flow != f.Name() || it.Form[todoMode] != todoModeList {
+		// Some other interaction's id: it names a chat, but no list of it.
+		log.Info("page refused: not a /todo list")
+		return answer(ToastError, f.e.deps.DefaultLocale, msgUnknownAction), nil
+	}
+	if refusal := f.e.refuseNonMember(ctx, it.ChatID, a.OperatorID, it.UserID, it.Locale, log); refusal != nil {
+		return *refusal, nil
+	}
+	c, err := f.listCard(ctx, it.ChatID, it.ID, it.Locale, page)
 	if err != nil {
 		return Answer{}, err
 	}
@@ -88,7 +114,9 @@ func (f todoFlow) listCard(ctx context.Context, chatID, list, locale string, pag
 		elements = append(elements, card.Markdown{Content: msgTodoListPage.In(locale, page+1, pages), TextSize: "notation"})
 	}
 	value := func(p int) map[string]any {
-		return map[string]any{"flow": "todo", "action": actionTodoPage, "chat": chatID, "list": list, "locale": locale, "page": strconv.Itoa(p)}
+		// The list (an interaction) holds the chat and the language: a
+		// value names nothing a forged click could point elsewhere.
+		return map[string]any{"flow": "todo", "action": actionTodoPage, "list": list, "page": strconv.Itoa(p)}
 	}
 	var nav []card.Column
 	if page > 0 {

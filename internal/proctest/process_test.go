@@ -34,6 +34,8 @@ type Process struct {
 	// dir is the working directory (so no configs/botd.yaml is read) and
 	// holds the log files; go test -artifacts keeps them.
 	dir string
+	// args are botd's command-line arguments (-config).
+	args []string
 
 	mu   sync.Mutex
 	run  *run     // the current or last run; nil before the first Start
@@ -86,6 +88,17 @@ func NewProcess(t *testing.T, name string, botdEnv map[string]string) *Process {
 	return p
 }
 
+// UseConfig makes botd read yaml as its config file (-config), for the
+// blocks that have no environment variable (fair_use, quotas, flows).
+func (p *Process) UseConfig(yaml string) {
+	p.t.Helper()
+	path := filepath.Join(p.t.TempDir(), "botd.yaml")
+	if err := os.WriteFile(path, []byte(yaml), 0o600); err != nil {
+		p.t.Fatal(err)
+	}
+	p.args = []string{"-config", path}
+}
+
 // freeAddr returns a loopback address with a port nobody listens on now.
 // Another program could take the port before botd binds it; on a test
 // machine that is rare, and Start then fails with "address already in use".
@@ -118,7 +131,7 @@ func (p *Process) Start() error {
 	// The child gets its own copy of the descriptor, so ours can be closed
 	// once it has started; the log survives a SIGKILL line by line.
 	defer f.Close()
-	cmd := exec.Command(botdBin)
+	cmd := exec.Command(botdBin, p.args...)
 	cmd.Env, cmd.Dir = p.env, p.dir
 	cmd.Stdout, cmd.Stderr = f, f
 	if err := cmd.Start(); err != nil {

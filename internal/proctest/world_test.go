@@ -87,6 +87,8 @@ func newWorld(t *testing.T, o worldOpts) *world {
 
 // botd prepares a botd process on this world, with pacing off unless extra
 // says otherwise; extra is "KEY=value" pairs that override the defaults.
+// Fair use is off: the world's ten members stand for many more, and each
+// sends far more commands than a person would.
 func (w *world) botd(name string, extra ...string) *Process {
 	w.t.Helper()
 	env := map[string]string{
@@ -105,6 +107,7 @@ func (w *world) botd(name string, extra ...string) *Process {
 		env[k] = v
 	}
 	p := NewProcess(w.t, name, env)
+	p.UseConfig("fair_use: {member_commands: 0, chat_commands: 0}\n")
 	w.procs = append(w.procs, p)
 	return p
 }

@@ -15,6 +15,8 @@ const (
 	APIEphemeralDelete API = "ephemeral.delete"
 	APIMessageCreate   API = "im.message.create"
 	APIMessagePatch    API = "im.message.patch"
+	APIChatGet         API = "im.chat.get"         // GET chat: mode, owner, managers
+	APIChatMembers     API = "im.chat.members.get" // GET chat members, one page
 )
 
 // rule is one quota a call counts against: at most limit admissions in any
@@ -76,6 +78,18 @@ func (l Limits) MessageToUser(openID string) Call {
 // MessageUpdate is PATCH im/v1/messages/:message_id (UpdateCard).
 func (l Limits) MessageUpdate(messageID string) Call {
 	return l.call(APIMessagePatch, l.perSecond("updates per message", messageUpdateKey(messageID), l.UpdatesPerMessage))
+}
+
+// ChatGet is GET /open-apis/im/v1/chats/:chat_id, which has only the app
+// tier (50/s and 1000/min, like every im/v1 API).
+func (l Limits) ChatGet() Call {
+	return l.call(APIChatGet)
+}
+
+// ChatMembers is one page of GET /open-apis/im/v1/chats/:chat_id/members,
+// which has only the app tier (documented: 1000/min, 50/s).
+func (l Limits) ChatMembers() Call {
+	return l.call(APIChatMembers)
 }
 
 // call adds api's app tier, one log counted over a second and over a minute,

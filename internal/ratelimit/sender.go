@@ -2,10 +2,7 @@ package ratelimit
 
 import (
 	"context"
-	"errors"
 	"time"
-
-	"go.uber.org/zap"
 
 	"github.com/botd/botd/internal/flows"
 )
@@ -90,26 +87,6 @@ func (s *Sender) UpdateCard(ctx context.Context, messageID string, card any) err
 	return err
 }
 
-// honour pauses api when err carries the platform's request to wait
-// (ephemeral.APIError.RetryDelay, from x-ogw-ratelimit-reset), so that no
-// replica keeps hitting a limit we got wrong. The pause is best effort: the
-// caller gets err either way, and the job queue retries after the delay.
-func (s *Sender) honour(ctx context.Context, api API, err error) {
-	var ra interface{ RetryDelay() time.Duration }
-	if s.l.off() || !errors.As(err, &ra) {
-		return
-	}
-	d := ra.RetryDelay()
-	if d <= 0 {
-		return
-	}
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), pauseTimeout)
-	defer cancel()
-	if perr := s.l.Pause(ctx, api, d); perr != nil {
-		s.l.log.Warn("could not share a rate-limit pause", zap.String("api", string(api)),
-			zap.Duration("pause", d), zap.Error(perr), zap.NamedError("cause", err))
-		return
-	}
-	s.l.log.Warn("rate limited despite pacing; api paused for all replicas",
-		zap.String("api", string(api)), zap.Duration("pause", d), zap.Error(err))
-}
+// honour pauses api when err carries the platform's request to wait: see
+// Limiter.honour.
+func (s *Sender) honour(ctx context.Context, api API, err error) { s.l.honour(ctx, api, err) }
