@@ -13,6 +13,8 @@
 //	im/v1/messages        5/s per chat (all bots) + app tier of im.message.create
 //	                      5/s per user (p2p)
 //	PATCH im/v1/messages  5/s per message        + app tier of im.message.patch
+//	GET im/v1/chats/:id                          + app tier of im.chat.get
+//	GET im/v1/chats/:id/members                  + app tier of im.chat.members.get
 //
 // where the app tier of each API is its own pair of counters: at most 50 in
 // any second AND at most 1000 in any minute. The PATCH app tier is not

@@ -13,6 +13,12 @@ package state
 //	botd:rem:{id}      hash  reminder: v = version, d = JSON      TTL: RecordTTL
 //	botd:todo:{id}     hash  todo: v = version, d = JSON          TTL: RecordTTL
 //	botd:todos:open:{chat}  zset todo ids scored by creation ms: the chat's open todos
+//	botd:fair:m:{chat}:{open_id}  string  commands counted in the fair-use window   TTL: the window
+//	botd:fair:c:{chat}            string  the chat's commands in the window        TTL: the window
+//	botd:fair:n:{chat}:{open_id}  string  "slow down" notice sent in this window   TTL: to the window's end
+//	botd:members:{chat}           set     the chat's member open_ids (see members.go)  TTL: 60 s
+//	botd:members:{chat}:at        string  when the set was read; :failed, a failed read  TTL: short
+//	botd:cache:chatfail:{id}      string  a failed chat lookup, "{kind}:{until_ms}"  TTL: 5 s, 30 s when gone
 //	botd:due           zset  occurrences scored by due ms: "rem:{id}:{key}",
 //	                         "tododue:{id}:{ms}" (see internal/schedule)
 const prefix = "botd:"
