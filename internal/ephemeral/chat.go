@@ -17,6 +17,14 @@ const (
 	pathBotInfo = "/open-apis/bot/v3/info"
 )
 
+// Id types in query parameters. Spelt here rather than taken from the SDK,
+// whose generated names for the same two strings change between versions
+// (v3.5.4's ReceiveIdTypeChatId is v3.11.0's CreateMessageV1ReceiveIDTypeChatId).
+const (
+	idTypeOpenID = "open_id"
+	idTypeChatID = "chat_id"
+)
+
 // Chat modes (Chat.Mode). Ephemeral cards work only in ChatModeGroup.
 const (
 	ChatModeGroup = "group" // normal group
@@ -47,7 +55,7 @@ func (c *Client) Chat(ctx context.Context, chatID string) (*Chat, error) {
 	}
 	req := larkim.NewGetChatReqBuilder().
 		ChatId(chatID).
-		UserIdType(larkim.UserIdTypeGetChatOpenId).
+		UserIdType(idTypeOpenID).
 		Build()
 
 	var out *larkim.GetChatResp
@@ -105,7 +113,7 @@ func (c *Client) ChatMembers(ctx context.Context, chatID, pageToken string) (*Me
 	}
 	b := larkim.NewGetChatMembersReqBuilder().
 		ChatId(chatID).
-		MemberIdType(larkim.MemberIdTypeGetChatMembersOpenId).
+		MemberIdType(idTypeOpenID).
 		PageSize(MemberPageSize)
 	if pageToken != "" {
 		b = b.PageToken(pageToken)
@@ -133,7 +141,7 @@ func (c *Client) ChatMembers(ctx context.Context, chatID, pageToken string) (*Me
 		if m == nil || deref(m.MemberId) == "" {
 			continue
 		}
-		if t := deref(m.MemberIdType); t != "" && t != larkim.MemberIdTypeGetChatMembersOpenId {
+		if t := deref(m.MemberIdType); t != "" && t != idTypeOpenID {
 			continue // not what was asked for: never compare another kind of id with an open_id
 		}
 		page.OpenIDs = append(page.OpenIDs, *m.MemberId)

@@ -113,17 +113,21 @@ func New(cfg Config, log *zap.Logger) (*Client, error) {
 	}
 
 	// The SDK's own token manager is turned off: it lives in package
-	// variables (one cache per process, keyed by app id only, replaced
-	// without locking by every lark.NewClient given a cache), it cannot drop
-	// a token the platform rejected, and it retries with that same token.
-	// tokenSource does the job per Client and passes the token per request.
+	// variables (one cache per process, replaced without locking by every
+	// lark.NewClient given a cache), it cannot drop a token the platform
+	// rejected, and it retries with that same token. tokenSource does the
+	// job per Client and passes the token per request. (Re-checked at
+	// v3.11.0: core/tokenmanager.go and core/cache.go are unchanged in
+	// these respects; only the cache key now names the tenant too.)
 	sdk := lark.NewClient(cfg.AppID, cfg.AppSecret,
 		lark.WithOpenBaseUrl(base),
 		lark.WithEnableTokenCache(false),
 		lark.WithHttpClient(recordingClient{inner: httpClient}),
 		lark.WithLogger(sdkLogger{log: log.Named("sdk")}),
 		lark.WithLogLevel(larkcore.LogLevelWarn),
-		lark.WithLogReqAtDebug(false), // request dumps would include the Authorization header
+		// Request dumps would carry message bodies and card tokens. (Since
+		// v3.11.0 they redact Authorization, but not the bodies.)
+		lark.WithLogReqAtDebug(false),
 	)
 
 	c := &Client{sdk: sdk, http: httpClient, timeout: timeout, log: log}

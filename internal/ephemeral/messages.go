@@ -26,7 +26,7 @@ func (c *Client) PostCard(ctx context.Context, chatID string, card any, uuid str
 	if strings.TrimSpace(chatID) == "" {
 		return "", invalidf("%s: empty chat id", opMessageCreate)
 	}
-	return c.createCard(ctx, larkim.ReceiveIdTypeChatId, chatID, card, uuid)
+	return c.createCard(ctx, idTypeChatID, chatID, card, uuid)
 }
 
 // SendToUser sends card to one user in their one-to-one chat with the bot
@@ -37,7 +37,7 @@ func (c *Client) SendToUser(ctx context.Context, openID string, card any, uuid s
 	if strings.TrimSpace(openID) == "" {
 		return "", invalidf("%s: empty open_id", opMessageCreate)
 	}
-	return c.createCard(ctx, larkim.ReceiveIdTypeOpenId, openID, card, uuid)
+	return c.createCard(ctx, idTypeOpenID, openID, card, uuid)
 }
 
 // createCard posts an interactive message to receiveID, of idType.

@@ -23,6 +23,8 @@ type sdkCall func(ctx context.Context, opts ...larkcore.RequestOptionFunc) (*lar
 // bare ServerTimeoutError without status or log id, on a timeout it returns a
 // ClientTimeoutError that no longer wraps context.DeadlineExceeded, and its
 // typed methods drop the status of a non-JSON answer (a gateway's HTML page).
+// All three are still so in v3.11.0 (core/httptransport.go doSend,
+// core/apiresp.go JSONUnmarshalBody).
 type exchange struct {
 	status int
 	header http.Header

@@ -86,9 +86,10 @@ func (s *Server) checkToken(auth string) *apiError {
 
 // requireJSON enforces the documented request header for bodies:
 // "Content-Type: application/json; charset=utf-8" (the value oapi-sdk-go
-// v3.5.4 always sends). Case and spacing are free; a missing charset, another
-// charset or another media type is refused, so a hand-rolled client that
-// drifts from the docs is caught here rather than in production.
+// always sends, v3.5.4 and v3.11.0 alike). Case and spacing are free; a
+// missing charset, another charset or another media type is refused, so a
+// hand-rolled client that drifts from the docs is caught here rather than in
+// production.
 func (s *Server) requireJSON(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		hasBody := len(callFrom(r.Context()).body) > 0

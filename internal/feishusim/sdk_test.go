@@ -12,7 +12,7 @@ import (
 	larkim "github.com/larksuite/oapi-sdk-go/v3/service/im/v1"
 )
 
-// botd talks to the platform through oapi-sdk-go v3.5.4; the simulator must
+// botd talks to the platform through oapi-sdk-go v3.11.0; the simulator must
 // accept exactly what that client sends, token flow included.
 func TestSDKClientAgainstSimulator(t *testing.T) {
 	e := newEnv(t, true)
