@@ -9,12 +9,25 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/botd/botd/internal/flows"
+	"github.com/botd/botd/internal/flows/builtin"
 	"github.com/botd/botd/internal/platformid"
 )
 
-// knownFlows are the flows a flows: block may name; a misspelt name is an
-// error rather than a rule that silently never applies.
-var knownFlows = []string{"todo", "remind", "help"}
+// registry is the flows botd runs (internal/flows/builtin): the only names
+// a flows: block may use, so that a misspelt name is an error rather than a
+// rule that silently never applies, and the source of each flow's default
+// rule and of whether it has a final card to template.
+var registry = builtin.Flows
+
+// flowNamed is the registered flow called name, or nil.
+func flowNamed(reg []flows.Flow, name string) flows.Flow {
+	for _, f := range reg {
+		if f.Name() == name {
+			return f
+		}
+	}
+	return nil
+}
 
 // FlowConfig is one entry of the flows: block: who may start the flow and,
 // optionally, a card-builder template for its final card.
@@ -69,10 +82,16 @@ func (c Config) validateFlows(bad func(string, ...any)) {
 		names = append(names, name)
 	}
 	sort.Strings(names)
+	reg := registry()
+	known := make([]string, len(reg))
+	for i, f := range reg {
+		known[i] = f.Name()
+	}
 	for _, name := range names {
 		fc := c.Flows[name]
-		if !slices.Contains(knownFlows, name) {
-			bad("flows: unknown flow %q: want one of %s", name, strings.Join(knownFlows, ", "))
+		f := flowNamed(reg, name)
+		if f == nil {
+			bad("flows: unknown flow %q: want one of %s", name, strings.Join(known, ", "))
 		}
 		for _, id := range fc.Allow.Members {
 			if !platformid.IsOpenID(id) {
@@ -80,9 +99,10 @@ func (c Config) validateFlows(bad func(string, ...any)) {
 			}
 		}
 		if t := fc.Template; t != nil {
+			_, final := f.(flows.Submitter)
 			switch {
-			case name == "help":
-				bad("flows.help.template: /help has no final card")
+			case f != nil && !final:
+				bad("flows.%s.template: /%s has no final card", name, name)
 			case t.ID == "":
 				bad("flows.%s.template: template_id is required", name)
 			}
@@ -90,11 +110,18 @@ func (c Config) validateFlows(bad func(string, ...any)) {
 	}
 }
 
-// rules and templates turn the flows: block into what the engine takes.
+// rules and templates turn the flows: block into what the engine takes. A
+// rule is passed on when it is not the flow's default (anyone, unless the
+// flow says otherwise), so "allow: anyone" opens an admins-only flow.
 func (c Config) rules() map[string]flows.Rule {
+	reg := registry()
 	out := map[string]flows.Rule{}
 	for name, fc := range c.Flows {
-		if !fc.Allow.Anyone() {
+		def := flows.Rule{}
+		if f := flowNamed(reg, name); f != nil {
+			def = flows.DefaultRule(f)
+		}
+		if fc.Allow.AdminsOnly != def.AdminsOnly || !slices.Equal(fc.Allow.Members, def.Members) {
 			out[name] = fc.Allow.Rule
 		}
 	}

@@ -4,7 +4,9 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/botd/botd/internal/card"
 	"github.com/botd/botd/internal/flows"
 )
 
@@ -95,5 +97,81 @@ func TestValidateOpenIDsInConfig(t *testing.T) {
 				t.Errorf("%s %q: error %q does not name it", where, c.id, err)
 			}
 		}
+	}
+}
+
+// pollFlow is a flow botd does not have: admins-only by default, with a
+// final card. noticeFlow has no final card.
+type pollFlow struct{ noticeFlow }
+
+func (pollFlow) Name() string { return "poll" }
+func (pollFlow) DefaultRule() flows.Rule {
+	return flows.Rule{AdminsOnly: true}
+}
+func (pollFlow) Submit(*flows.Interaction, flows.Submission) (map[string]string, flows.FieldErrors) {
+	return nil, nil
+}
+func (pollFlow) Final(*flows.Interaction) *card.Card { return nil }
+func (pollFlow) Submitted() flows.Msg                { return flows.Msg{} }
+
+type noticeFlow struct{}
+
+func (noticeFlow) Name() string                                          { return "notice" }
+func (noticeFlow) Describe(string) string                                { return "" }
+func (noticeFlow) Start(*flows.Interaction, flows.Command, time.Time)    {}
+func (noticeFlow) Form(*flows.Interaction, flows.FieldErrors) *card.Card { return nil }
+
+// The flows: block is checked against the registry, not a list of its own:
+// a flow the registry has is accepted, one it lacks refused, naming what
+// it has; a template only for a flow with a final card. A rule reaches the
+// engine when it differs from the flow's default, so "anyone" opens an
+// admins-only flow and "admins" on it is no rule at all.
+func TestConfigFlowsFollowTheRegistry(t *testing.T) {
+	saved := registry
+	t.Cleanup(func() { registry = saved })
+	registry = func() []flows.Flow { return []flows.Flow{pollFlow{}, noticeFlow{}} }
+
+	cfg := Default()
+	cfg.AppID, cfg.AppSecret, cfg.VerificationToken = "cli_x", "s", "t"
+	cfg.Flows = map[string]FlowConfig{"poll": {}, "notice": {Allow: Allow{flows.Rule{AdminsOnly: true}}}}
+	if err := cfg.Validate(); err != nil {
+		t.Fatalf("flows the registry has refused: %v", err)
+	}
+	rules := cfg.App().Rules
+	if r, ok := rules["poll"]; !ok || !r.Anyone() {
+		t.Errorf(`"allow: anyone" on an admins-only flow: rules %+v, want poll opened`, rules)
+	}
+	if !rules["notice"].AdminsOnly {
+		t.Errorf("rules %+v, want notice for admins", rules)
+	}
+	cfg.Flows = map[string]FlowConfig{"poll": {Allow: Allow{flows.Rule{AdminsOnly: true}}}}
+	if rules := cfg.App().Rules; len(rules) != 0 {
+		t.Errorf("the default restated is a rule: %+v", rules)
+	}
+
+	cfg.Flows = map[string]FlowConfig{
+		"todo":   {},
+		"notice": {Template: &TemplateConfig{ID: "AAqk1"}},
+		"poll":   {Template: &TemplateConfig{ID: "AAqk1"}},
+	}
+	err := cfg.Validate()
+	for _, want := range []string{`unknown flow "todo": want one of poll, notice`, "flows.notice.template: /notice has no final card"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("error %v lacks %q", err, want)
+		}
+	}
+	if err != nil && strings.Contains(err.Error(), "flows.poll") {
+		t.Errorf("a template for a flow with a final card refused: %v", err)
+	}
+}
+
+// botd's own registry: every flow it runs may be named, in /help's order.
+func TestConfigFlowsKnowTheBuiltins(t *testing.T) {
+	cfg := Default()
+	cfg.AppID, cfg.AppSecret, cfg.VerificationToken = "cli_x", "s", "t"
+	cfg.Flows = map[string]FlowConfig{"frobnicate": {}}
+	err := cfg.Validate()
+	if err == nil || !strings.Contains(err.Error(), "want one of todo, remind, help") {
+		t.Fatalf("error %v, want the registry's names", err)
 	}
 }

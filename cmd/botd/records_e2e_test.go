@@ -15,7 +15,6 @@ import (
 
 	"github.com/botd/botd/internal/clock"
 	"github.com/botd/botd/internal/feishusim"
-	"github.com/botd/botd/internal/flows"
 	"github.com/botd/botd/internal/state"
 	"github.com/botd/botd/internal/state/statetest"
 )
@@ -253,12 +252,18 @@ func TestTodoLifecycleEndToEnd(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	final, err := w.store().Todo(context.Background(), id)
+	rec, err := w.store().Record(context.Background(), "todo", id)
 	if err != nil {
 		t.Fatal(err)
 	}
+	var final struct {
+		Status string `json:"status"`
+	}
+	if err := json.Unmarshal(rec.Data, &final); err != nil {
+		t.Fatal(err)
+	}
 	wantButton := "todo_done_btn"
-	if final.Status == flows.TodoDone {
+	if final.Status == "done" {
 		wantButton = "todo_reopen_btn"
 	}
 	eventually(t, "the last PATCH to show the final state "+string(final.Status), func() bool {

@@ -17,48 +17,76 @@ const (
 	ToastWarning = "warning"
 )
 
-// HandleAction answers a click on one of the bot's cards. A button on a
-// group card names its flow and record ({"flow","action","todo"...}) and
-// goes to the flow's HandleCardAction (see CardActor). A button on a form
-// names the interaction ({"flow","action","iid"}); only the member who owns
-// the interaction may act on it. A submit is checked by the flow: invalid
-// values get an error toast naming the fields (and the form again, errors
-// beside the fields), valid ones move the interaction to submitted and
-// enqueue the job that posts the final card. A cancel moves it to cancelled
-// and enqueues the job that deletes the form.
+// HandleAction answers a click on one of the bot's cards. The value names
+// its flow and action and what the button acts on (callback.go). A button
+// on a form names the interaction ({"flow","action","iid"}); only the member
+// who owns the interaction may act on it. A submit is checked by the flow:
+// invalid values get an error toast naming the fields (and the form again,
+// errors beside the fields), valid ones move the interaction to submitted
+// and enqueue the job that posts the final card. A cancel moves it to
+// cancelled and enqueues the job that deletes the form. Any other action
+// on a pending form goes to the flow's form Route. A button on a group card
+// names a record and goes to its flow's Route for the action.
 //
+// A value botd did not make (no such flow or action, a target or argument
+// missing or malformed) is refused with an error toast, and nothing changes.
 // Everything the user did wrong, or that came too late, is answered with a
-// toast and a nil error. An error means the store or the queue failed; the
+// NewToast and a nil error. An error means the store or the queue failed; the
 // webhook answers it with a generic error toast, and the user may click
 // again: a click on a form that has moved on answers with its state.
 func (e *Engine) HandleAction(ctx context.Context, a Action) (Answer, error) {
-	iid, _ := a.Value["iid"].(string)
-	action, _ := a.Value["action"].(string)
-	flowName, _ := a.Value["flow"].(string)
+	if _, onForm := a.Value[FormTarget]; onForm {
+		return e.handleFormAction(ctx, a)
+	}
+	return e.handleCardAction(ctx, a)
+}
+
+// handleCardAction routes a click on a group card's button to its flow.
+func (e *Engine) handleCardAction(ctx context.Context, a Action) (Answer, error) {
+	flowName, action := valueString(a.Value, "flow"), valueString(a.Value, "action")
 	locale := e.deps.DefaultLocale
+	log := e.log.With(zap.String("flow", flowName), zap.String("action", action), zap.String("operator_id", a.OperatorID))
+	routes, ok := e.routes[flowName]
+	if !ok {
+		log.Debug("action ignored: no interaction id in the callback value, and no flow with card buttons")
+		return ToastAnswer(ToastError, locale, msgFormExpired), nil
+	}
+	route, ok := routes[action]
+	if !ok || route.Spec.Target == FormTarget {
+		log.Info("action refused: the flow has no such button")
+		return ToastAnswer(ToastError, locale, MsgUnknownAction), nil
+	}
+	cb, err := decodeCallback(a.Value, route.Spec)
+	if err != nil {
+		log.Info("action refused", zap.Error(err))
+		return ToastAnswer(ToastError, locale, MsgUnknownAction), nil
+	}
+	ans, err := route.Handle(ctx, e, clickOf(a, cb, nil))
+	if err != nil {
+		return Answer{}, fmt.Errorf("flows: %s %s: %w", flowName, action, err)
+	}
+	if a.Legacy {
+		// Legacy answers can only be JSON 1.0, which may not replace our
+		// 2.0 cards: the card job's PATCH updates them instead.
+		ans.Card = nil
+	}
+	return ans, nil
+}
+
+// handleFormAction answers a click on a form's button.
+func (e *Engine) handleFormAction(ctx context.Context, a Action) (Answer, error) {
+	flowName, action := valueString(a.Value, "flow"), valueString(a.Value, "action")
+	locale := e.deps.DefaultLocale
+	iid, err := decodeTarget(a.Value, FormTarget)
 	log := e.log.With(zap.String("interaction_id", iid), zap.String("action", action), zap.String("operator_id", a.OperatorID))
-	if iid == "" {
-		// A button on a group card: it names its flow and the record it
-		// acts on, and the flow takes it from here.
-		if actor, ok := e.flows[flowName].(CardActor); ok {
-			ans, err := actor.HandleCardAction(ctx, a)
-			if err != nil {
-				return Answer{}, fmt.Errorf("flows: %s %s: %w", flowName, action, err)
-			}
-			if a.Legacy {
-				// Legacy answers can only be JSON 1.0, which may not replace
-				// our 2.0 cards: the card job's PATCH updates them instead.
-				ans.Card = nil
-			}
-			return ans, nil
-		}
-		log.Debug("action ignored: no interaction id in the callback value", zap.String("flow", flowName))
-		return answer(ToastError, locale, msgFormExpired), nil
+	if err != nil {
+		log.Info("action refused", zap.Error(err))
+		return ToastAnswer(ToastError, locale, msgFormExpired), nil
 	}
 	it, err := e.load(ctx, iid)
 	if errors.Is(err, ErrNotFound) {
 		log.Info("action on an unknown or expired interaction")
-		return answer(ToastError, locale, msgFormExpired), nil
+		return ToastAnswer(ToastError, locale, msgFormExpired), nil
 	}
 	if err != nil {
 		return Answer{}, fmt.Errorf("flows: %s on %s: %w", action, iid, err)
@@ -66,22 +94,44 @@ func (e *Engine) HandleAction(ctx context.Context, a Action) (Answer, error) {
 	log = e.logFor(it).With(zap.String("action", action), zap.String("operator_id", a.OperatorID))
 	if a.OperatorID != it.UserID {
 		log.Info("action refused: not the owner of the interaction")
-		return answer(ToastError, it.Locale, msgNotYours), nil
+		return ToastAnswer(ToastError, it.Locale, MsgNotYours), nil
 	}
 	flow, ok := e.flows[it.Flow]
 	if !ok || flowName != it.Flow {
 		log.Warn("action refused: flow unknown or not the interaction's", zap.String("value_flow", flowName))
-		return answer(ToastError, it.Locale, msgFormExpired), nil
+		return ToastAnswer(ToastError, it.Locale, msgFormExpired), nil
 	}
 	switch action {
 	case ActionSubmit:
 		return e.submit(ctx, it, flow, a, log)
 	case ActionCancel:
 		return e.cancel(ctx, it, flow, log)
-	default:
-		log.Info("action refused: unknown action")
-		return answer(ToastError, it.Locale, msgUnknownAction), nil
 	}
+	route, ok := e.routes[it.Flow][action]
+	if !ok || route.Spec.Target != FormTarget {
+		log.Info("action refused: unknown action")
+		return ToastAnswer(ToastError, it.Locale, MsgUnknownAction), nil
+	}
+	if it.Status != StatusPending {
+		return e.settled(ctx, it, flow, log)
+	}
+	cb, err := decodeCallback(a.Value, route.Spec)
+	if err != nil {
+		log.Info("action refused", zap.Error(err))
+		return ToastAnswer(ToastError, it.Locale, MsgUnknownAction), nil
+	}
+	ans, err := route.Handle(ctx, e, clickOf(a, cb, it))
+	if err != nil {
+		return Answer{}, fmt.Errorf("flows: %s %s on %s: %w", it.Flow, action, it.ID, err)
+	}
+	if a.Legacy {
+		ans.Card = nil
+	}
+	return ans, nil
+}
+
+func clickOf(a Action, cb Callback, it *Interaction) Click {
+	return Click{Callback: cb, OperatorID: a.OperatorID, Timezone: a.Timezone, FormValue: a.FormValue, Legacy: a.Legacy, Interaction: it}
 }
 
 func (e *Engine) submit(ctx context.Context, it *Interaction, flow Flow, a Action, log *zap.Logger) (Answer, error) {
@@ -91,7 +141,7 @@ func (e *Engine) submit(ctx context.Context, it *Interaction, flow Flow, a Actio
 	sub, ok := flow.(Submitter)
 	if !ok {
 		log.Info("action refused: the flow has nothing to submit")
-		return answer(ToastError, it.Locale, msgUnknownAction), nil
+		return ToastAnswer(ToastError, it.Locale, MsgUnknownAction), nil
 	}
 	zone := zoneNamed(a.Timezone)
 	values, errs := sub.Submit(it, Submission{Values: a.FormValue, Now: e.deps.Clock(), Zone: zone, DefaultZone: e.zoneOf(it)})
@@ -131,7 +181,7 @@ func (e *Engine) submit(ctx context.Context, it *Interaction, flow Flow, a Actio
 		return Answer{}, fmt.Errorf("flows: submit %s: enqueue %s: %w", it.ID, JobFinish, err)
 	}
 	log.Info("interaction submitted")
-	return answer(ToastSuccess, it.Locale, sub.Submitted()), nil
+	return ToastAnswer(ToastSuccess, it.Locale, sub.Submitted()), nil
 }
 
 func (e *Engine) cancel(ctx context.Context, it *Interaction, flow Flow, log *zap.Logger) (Answer, error) {
@@ -156,7 +206,7 @@ func (e *Engine) cancel(ctx context.Context, it *Interaction, flow Flow, log *za
 		return Answer{}, fmt.Errorf("flows: cancel %s: enqueue %s: %w", it.ID, JobCancel, err)
 	}
 	log.Info("interaction cancelled")
-	return answer(ToastInfo, it.Locale, cancelMsg(flow)), nil
+	return ToastAnswer(ToastInfo, it.Locale, cancelMsg(flow)), nil
 }
 
 // settled answers a click on an interaction that is no longer pending with
@@ -169,15 +219,15 @@ func (e *Engine) settled(ctx context.Context, it *Interaction, flow Flow, log *z
 	var ans Answer
 	switch it.Status {
 	case StatusSubmitted:
-		job, ans = JobFinish, answer(ToastInfo, it.Locale, msgAlreadySubmitted)
+		job, ans = JobFinish, ToastAnswer(ToastInfo, it.Locale, msgAlreadySubmitted)
 	case StatusDone:
-		ans = answer(ToastInfo, it.Locale, msgAlreadySubmitted)
+		ans = ToastAnswer(ToastInfo, it.Locale, msgAlreadySubmitted)
 	case StatusCancelled:
-		job, ans = JobCancel, answer(ToastInfo, it.Locale, cancelMsg(flow))
+		job, ans = JobCancel, ToastAnswer(ToastInfo, it.Locale, cancelMsg(flow))
 	case StatusFailed:
-		ans = answer(ToastError, it.Locale, msgFailed)
+		ans = ToastAnswer(ToastError, it.Locale, msgFailed)
 	default:
-		ans = answer(ToastError, it.Locale, msgFormExpired)
+		ans = ToastAnswer(ToastError, it.Locale, msgFormExpired)
 	}
 	if job != "" {
 		if err := e.deps.Jobs.Enqueue(ctx, job, it.ID); err != nil {
@@ -196,8 +246,10 @@ func cancelMsg(flow Flow) Msg {
 	return msgClosed
 }
 
-func answer(typ, locale string, m Msg) Answer {
-	return Answer{Toast: toast(typ, locale, m)}
+// ToastAnswer is an answer with a toast alone: how a refused or late click
+// is answered.
+func ToastAnswer(typ, locale string, m Msg) Answer {
+	return Answer{Toast: NewToast(typ, locale, m)}
 }
 
 // zoneNamed returns the IANA zone a callback names, or nil when it names

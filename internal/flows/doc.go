@@ -1,15 +1,43 @@
 // Package flows is botd's domain: the interactions a group member has with the
-// bot, the flows that drive them (/todo, /help, ...), and the small interfaces
-// the flows need from the outside world (state, the Open API, a job queue).
+// bot, the Engine that drives them, the interfaces a flow implements, the Host
+// through which a flow reaches the world, and the small interfaces the engine
+// needs from the outside world (state, the Open API, a job queue).
 //
-// Adapters (internal/state, internal/ephemeral, internal/webhook,
-// internal/jobs) implement or call these interfaces; they never import each
-// other and meet only in cmd/botd.
+// The flows themselves are plug-ins, one package each (internal/flows/todo,
+// internal/flows/remind, internal/flows/help), listed in one registry
+// (internal/flows/builtin). The engine imports none of them; they import
+// only this package and never an adapter. Adapters (internal/state,
+// internal/ephemeral, internal/webhook, internal/jobs) implement or call
+// these interfaces; they never import each other and meet only in
+// internal/app.
+//
+// # Plug-ins: what a flow is and what it may use
+//
+// A Flow prefills, renders and checks values (Start, Form, Submit, Final),
+// pure functions of the interaction. What a flow does beyond that it
+// declares, and the engine calls it with the Host, the one surface a flow
+// uses for I/O: the clock and zones, cards (send, post, update, delete),
+// the job queue, the due set, who is an admin or a member of a chat, its
+// records (RecordsOf, on the Host's RecordStore) and logging.
+//
+//	Submitter   a form with a submit button and a final card for the group
+//	Finisher    keeps a record of what it posts (BeforePost, AfterPost)
+//	FormLoader  a form that shows stored data (/todo list)
+//	Router      buttons of its own: Routes, one per CallbackSpec (callback.go)
+//	JobRunner   jobs of its own: JobSpecs with kind, priority, retries,
+//	            due-set prefix and handler, which the job queue reads
+//	Catchall    answers the commands no flow is registered for (/help)
+//
+// Callback values are typed (Callback): a CallbackSpec encodes a button's
+// value and the engine decodes every click against the spec of the flow and
+// action it names, so a value botd did not make is refused with an error
+// toast before anything is read. The specs keep the wire shape of every
+// button botd ever posted.
 //
 // # Lifecycle of an interaction
 //
-// The Engine owns every step; a Flow only prefills, renders and checks values,
-// so a new command is one file with no I/O.
+// The Engine owns every step of an interaction; a flow's form is shown,
+// submitted and closed without any code of its own.
 //
 //	HandleMessage   "/todo Buy milk @Bob" in a group
 //	                → Store.CreateInteraction (pending, prefilled Form)
@@ -59,8 +87,8 @@
 // applies the flow's Rule (anyone, admins, listed open_ids); admins are
 // Deps.Admins (BOTD_ADMINS) and the chat's owner and managers from
 // Deps.Chats (isAdmin, chatinfo.go), and may start everything. A refused
-// member gets the help flow's notice naming who can, through the same
-// send_form job as any form. The same isAdmin decides the group-card
+// member gets the engine's own notice naming who can (deniedFlow), through
+// the same send_form job as any form. The same isAdmin decides the group-card
 // buttons (Mark done, Cancel reminder, ...), so there is one notion of
 // admin.
 //
@@ -72,15 +100,16 @@
 // jobs: an ordinary message cannot be deleted, so it is replaced by a short
 // "Submitted"/"Cancelled" card. The final card always goes to ChatID.
 //
-// Cards the whole group sees carry every locale (everyLocale, i18n.go);
+// Cards the whole group sees carry every locale (EveryLocale, i18n.go);
 // cards one member sees are in that member's language, because the
 // ephemeral API refuses the only multi-language form card JSON 2.0 has.
 //
 // # Records: todos and reminders after their card is posted
 //
 // An interaction ends when its card is in the group; what the card stands
-// for lives on as a record with its own id and compare-and-set Version
-// (records.go). A flow that keeps one implements Finisher: the finish job
+// for lives on as a record with its own id and compare-and-set version
+// (recordstore.go: one store for every flow's records, a typed view per
+// record type). A flow that keeps one implements Finisher: the finish job
 // calls BeforePost, which creates the record under an id derived from the
 // interaction's (so a retried job finds it), then posts the card, whose
 // buttons name the record, then AfterPost records the card's message id.
@@ -90,11 +119,13 @@
 //	          active | done with a pending snooze ──Cancel──▶ cancelled   (creator, admins)
 //
 // Buttons on group cards carry {"flow","action", and the record's id}, no
-// "iid": HandleAction routes them to the flow's HandleCardAction
-// (CardActor). A click answers at once with the new card, and enqueues a
-// card job that PATCHes the message for everyone; each change gets its own
-// job, which renders, PATCHes and re-reads until the record stood still, so
-// the last PATCH shows the last state whatever order concurrent jobs run in.
+// "iid": HandleAction routes them to the flow's Route for the action, which
+// loads the record and lets only members of the record's chat through
+// (Host.RefuseNonMember). A click answers at once with the new card, and
+// enqueues a card job that PATCHes the message for everyone; each change
+// gets its own job, which renders, PATCHes and re-reads until the record
+// stood still (SyncCard), so the last PATCH shows the last state whatever
+// order concurrent jobs run in.
 //
 // # Scheduling
 //

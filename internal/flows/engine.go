@@ -11,8 +11,8 @@ import (
 	"go.uber.org/zap"
 )
 
-// Deps is what the Engine needs from the outside world. Store, Sender and
-// Jobs are required; every other field has a default.
+// Deps is what the Engine needs from the outside world. Store, Records,
+// Due, Sender and Jobs are required; every other field has a default.
 type Deps struct {
 	Store  Store
 	Sender Sender
@@ -36,12 +36,10 @@ type Deps struct {
 	// them. Default: none (every effect looks new), for tests.
 	Outbox Outbox
 
-	// Reminders, Todos and Due keep the records of /remind and /todo and
-	// the schedule of what comes due. Default: Store, when it implements
-	// them (state.Store does); NewDefault needs all three.
-	Reminders ReminderStore
-	Todos     TodoStore
-	Due       DueSet
+	// Records keeps the flows' records and Due the schedule of what comes
+	// due (both state.Store). Required.
+	Records RecordStore
+	Due     DueSet
 	// Admins reports whether a member is an admin of a chat by
 	// configuration (BOTD_ADMINS, in every chat). Default: nobody. The
 	// chat's owner and managers, from Chats, are admins too (see isAdmin).
@@ -59,7 +57,7 @@ type Deps struct {
 	FairUse        FairUse
 	FairUseCounter FairUseCounter
 	// Rules says who may start each flow, by flow name. A flow without a
-	// rule may be started by anyone.
+	// rule follows its DefaultRule: anyone, unless the flow says otherwise.
 	Rules map[string]Rule
 	// Templates replaces the built-in final card of a flow, by flow name,
 	// with a card built in the platform's card builder.
@@ -78,19 +76,24 @@ type Deps struct {
 // under its name. Register every flow before the engine serves; after that
 // it is safe for concurrent use.
 type Engine struct {
-	deps  Deps
-	log   *zap.Logger
-	flows map[string]Flow
-	order []Flow // registration order, for /help
-	jobs  map[JobKind]JobSpec
-	due   []JobSpec // the specs with a DuePrefix
+	deps   Deps
+	log    *zap.Logger
+	flows  map[string]Flow
+	order  []Flow // registration order, for /help
+	jobs   map[JobKind]JobSpec
+	due    []JobSpec                   // the specs with a DuePrefix
+	routes map[string]map[string]Route // flow → action → route
+	// catchall answers commands no flow is registered for; nil: they are
+	// ignored.
+	catchall Flow
 }
 
-// New returns an engine with no flows; NewDefault adds the built-in ones.
-// It panics when a required dependency is missing, a wiring mistake.
-func New(deps Deps) *Engine {
-	if deps.Store == nil || deps.Sender == nil || deps.Jobs == nil {
-		panic("flows: New needs a Store, a Sender and Jobs")
+// New returns an engine running fs (internal/flows/builtin is botd's
+// list), registered in order. It panics when a required dependency is
+// missing or a flow cannot be registered (see Register): wiring mistakes.
+func New(deps Deps, fs ...Flow) *Engine {
+	if deps.Store == nil || deps.Records == nil || deps.Due == nil || deps.Sender == nil || deps.Jobs == nil {
+		panic("flows: New needs a Store, Records, Due, a Sender and Jobs")
 	}
 	if deps.Clock == nil {
 		deps.Clock = time.Now
@@ -113,15 +116,6 @@ func New(deps Deps) *Engine {
 	if deps.Outbox == nil {
 		deps.Outbox = nopOutbox{}
 	}
-	if deps.Reminders == nil {
-		deps.Reminders, _ = deps.Store.(ReminderStore)
-	}
-	if deps.Todos == nil {
-		deps.Todos, _ = deps.Store.(TodoStore)
-	}
-	if deps.Due == nil {
-		deps.Due, _ = deps.Store.(DueSet)
-	}
 	if deps.Admins == nil {
 		deps.Admins = func(string, string) bool { return false }
 	}
@@ -137,23 +131,15 @@ func New(deps Deps) *Engine {
 	if deps.ObserveLateness == nil {
 		deps.ObserveLateness = func(string, time.Duration) {}
 	}
-	e := &Engine{deps: deps, log: deps.Logger.Named("flows"), flows: map[string]Flow{}, jobs: map[JobKind]JobSpec{}}
+	e := &Engine{deps: deps, log: deps.Logger.Named("flows"), flows: map[string]Flow{}, jobs: map[JobKind]JobSpec{},
+		routes: map[string]map[string]Route{}}
 	// The engine's own notices: shown like forms, through the same job, but
 	// never a command (the name cannot be typed) nor listed by /help.
 	e.flows[slowDownName] = slowDownFlow{}
-	return e
-}
-
-// NewDefault returns an engine with the built-in flows: /todo, /remind and
-// /help. It panics when the deps lack the record stores they need.
-func NewDefault(deps Deps) *Engine {
-	e := New(deps)
-	if e.deps.Reminders == nil || e.deps.Todos == nil || e.deps.Due == nil {
-		panic("flows: NewDefault needs Reminders, Todos and Due (or a Store that implements them)")
+	e.flows[deniedName] = deniedFlow{}
+	for _, f := range fs {
+		e.Register(f)
 	}
-	e.Register(&todoFlow{e: e})
-	e.Register(&remindFlow{e: e})
-	e.Register(helpFlow{flows: e.Flows})
 	return e
 }
 
@@ -172,29 +158,70 @@ func (e *Engine) Register(f Flow) {
 			if _, taken := e.jobs[spec.Kind]; taken || isInteractionJob(spec.Kind) {
 				panic(fmt.Sprintf("flows: Register: job kind %q of flow %q registered twice", spec.Kind, name))
 			}
+			if spec.Kind == "" || spec.Run == nil || spec.MaxRetry < 1 {
+				panic(fmt.Sprintf("flows: Register: job kind %q of flow %q needs a kind, a Run and MaxRetry of at least 1", spec.Kind, name))
+			}
+			for _, other := range e.due {
+				if spec.DuePrefix != "" && (strings.HasPrefix(spec.DuePrefix, other.DuePrefix) || strings.HasPrefix(other.DuePrefix, spec.DuePrefix)) {
+					panic(fmt.Sprintf("flows: Register: due prefix %q of flow %q overlaps %q", spec.DuePrefix, name, other.DuePrefix))
+				}
+			}
 			e.jobs[spec.Kind] = spec
 			if spec.DuePrefix != "" {
 				e.due = append(e.due, spec)
 			}
 		}
 	}
+	if _, ok := f.(Catchall); ok {
+		if e.catchall != nil {
+			panic(fmt.Sprintf("flows: Register: flows %q and %q both answer unknown commands", e.catchall.Name(), name))
+		}
+		e.catchall = f
+	}
+	if r, ok := f.(Router); ok {
+		e.routes[name] = map[string]Route{}
+		for _, route := range r.Routes() {
+			spec := route.Spec
+			_, taken := e.routes[name][spec.Action]
+			switch {
+			case spec.Flow != name || spec.Action == "" || spec.Target == "" || route.Handle == nil:
+				panic(fmt.Sprintf("flows: Register: flow %q: route %+v needs the flow's name, an action, a target key and a handler", name, spec))
+			case taken || spec.Action == ActionSubmit || spec.Action == ActionCancel:
+				panic(fmt.Sprintf("flows: Register: flow %q: action %q taken", name, spec.Action))
+			}
+			e.routes[name][spec.Action] = route
+		}
+	}
 	e.flows[name] = f
 	e.order = append(e.order, f)
 }
 
-// JobKinds returns every kind of job the engine runs: the steps of
-// interactions, then the registered flows' own. The job queue registers a
-// handler for each.
-func (e *Engine) JobKinds() []JobKind {
-	kinds := []JobKind{JobSendForm, JobFinish, JobCancel}
+// StepJobs are the specs of the steps of an interaction, which the Engine
+// runs itself (their Run is nil: RunJob runs them).
+func StepJobs() []JobSpec {
+	return []JobSpec{
+		// A form that appears many minutes after the command is more
+		// confusing than helpful: about 50 s of retries (see the queue's
+		// backoff).
+		{Kind: JobSendForm, Priority: PriorityInteractive, MaxRetry: 8},
+		// Over an hour: nothing submitted is dropped.
+		{Kind: JobFinish, Priority: PriorityInteractive, MaxRetry: 25},
+		// A few minutes.
+		{Kind: JobCancel, Priority: PriorityInteractive, MaxRetry: 10},
+	}
+}
+
+// JobSpecs returns every kind of job the engine runs, with its policy: the
+// steps of interactions, then the registered flows' own. The job queue
+// reads them when it starts.
+func (e *Engine) JobSpecs() []JobSpec {
+	specs := StepJobs()
 	for _, f := range e.order {
 		if r, ok := f.(JobRunner); ok {
-			for _, spec := range r.Jobs() {
-				kinds = append(kinds, spec.Kind)
-			}
+			specs = append(specs, r.Jobs()...)
 		}
 	}
-	return kinds
+	return specs
 }
 
 // Flows returns the registered flows in registration order.
@@ -215,7 +242,7 @@ func shanghai() *time.Location {
 	return time.FixedZone("Asia/Shanghai", 8*60*60)
 }
 
-// zoneOf returns the location of it.Timezone, or the default zone.
+// ZoneOf returns the location of it.Timezone, or the default zone.
 func (e *Engine) zoneOf(it *Interaction) *time.Location {
 	if it.Timezone != "" {
 		if loc, err := time.LoadLocation(it.Timezone); err == nil {

@@ -37,7 +37,7 @@ func (slowDownFlow) Form(it *Interaction, _ FieldErrors) *card.Card {
 	}
 	return card.New(card.Header{Title: card.Plain(msgSlowDownTitle.In(it.Locale)), Template: card.Orange},
 		card.PlainText(text.In(it.Locale, max(seconds, 1))),
-		cancelButton(it, "close_btn", msgClose))
+		CancelButton(it, "close_btn", MsgClose))
 }
 
 // slowDown turns it into the notice for a command refused by v.

@@ -107,6 +107,12 @@ type Sender interface {
 // least once; every job is written to be safe to run again.
 type Jobs interface {
 	Enqueue(ctx context.Context, kind JobKind, interactionID string) error
+	// EnqueueAfter queues kind for id to run once delay has passed, to the
+	// second (the queue schedules in whole seconds: a delay under one
+	// second may run at once). A job of the same kind and id still waiting
+	// makes it a no-op, so changes within delay of each other run one job:
+	// a flow coalesces a burst of clicks into one card update this way.
+	EnqueueAfter(ctx context.Context, kind JobKind, id string, delay time.Duration) error
 }
 
 // JobKind names a step of an interaction that runs outside the request.

@@ -23,7 +23,7 @@ import (
 // Kinds that a JobRunner flow registered go to that flow, with id as given.
 func (e *Engine) RunJob(ctx context.Context, kind JobKind, interactionID string) error {
 	if spec, ok := e.jobs[kind]; ok {
-		if err := spec.Run(ctx, interactionID); err != nil {
+		if err := spec.Run(ctx, e, interactionID); err != nil {
 			return fmt.Errorf("flows: %s %s: %w", kind, interactionID, err)
 		}
 		return nil
@@ -35,7 +35,7 @@ func (e *Engine) RunJob(ctx context.Context, kind JobKind, interactionID string)
 	log := e.logFor(it).With(zap.String("job", string(kind)))
 	flow, ok := e.flows[it.Flow]
 	if !ok {
-		return permanent(fmt.Errorf("flows: %s %s: no flow %q", kind, it.ID, it.Flow))
+		return Permanent(fmt.Errorf("flows: %s %s: no flow %q", kind, it.ID, it.Flow))
 	}
 	switch kind {
 	case JobSendForm:
@@ -45,7 +45,7 @@ func (e *Engine) RunJob(ctx context.Context, kind JobKind, interactionID string)
 	case JobCancel:
 		err = e.deleteCancelled(ctx, it, log)
 	default:
-		return permanent(fmt.Errorf("flows: %s: unknown job kind %q", it.ID, kind))
+		return Permanent(fmt.Errorf("flows: %s: unknown job kind %q", it.ID, kind))
 	}
 	if err != nil {
 		return fmt.Errorf("flows: %s %s: %w", kind, it.ID, err)
@@ -65,7 +65,7 @@ func (e *Engine) sendForm(ctx context.Context, it *Interaction, flow Flow, log *
 	}
 	form := flow.Form
 	if l, ok := flow.(FormLoader); ok {
-		c, err := l.LoadForm(ctx, it)
+		c, err := l.LoadForm(ctx, e, it)
 		if err != nil {
 			return fmt.Errorf("load form: %w", err)
 		}
@@ -113,11 +113,11 @@ func (e *Engine) finish(ctx context.Context, it *Interaction, flow Flow, log *za
 	}
 	sub, ok := flow.(Submitter)
 	if !ok {
-		return permanent(fmt.Errorf("flow %q has no final card", flow.Name()))
+		return Permanent(fmt.Errorf("flow %q has no final card", flow.Name()))
 	}
 	fin, keeps := flow.(Finisher)
 	if keeps && it.FinalMessageID == "" {
-		if err := fin.BeforePost(ctx, it); err != nil {
+		if err := fin.BeforePost(ctx, e, it); err != nil {
 			return fmt.Errorf("before posting the final card: %w", err)
 		}
 	}
@@ -145,7 +145,7 @@ func (e *Engine) finish(ctx context.Context, it *Interaction, flow Flow, log *za
 	if keeps {
 		// Also when a previous run recorded the id and then failed: the
 		// hook may not have run.
-		if err := fin.AfterPost(ctx, it, it.FinalMessageID); err != nil {
+		if err := fin.AfterPost(ctx, e, it, it.FinalMessageID); err != nil {
 			return fmt.Errorf("after posting the final card: %w", err)
 		}
 	}
@@ -228,7 +228,7 @@ func (e *Engine) deleteForm(ctx context.Context, it *Interaction, log *zap.Logge
 // so from Retryable, the method Sender errors use to say the same.
 type permanentError struct{ err error }
 
-func permanent(err error) error { return permanentError{err} }
+func Permanent(err error) error { return permanentError{err} }
 
 func (p permanentError) Error() string { return p.err.Error() }
 func (p permanentError) Unwrap() error { return p.err }
@@ -256,5 +256,5 @@ func (e *Engine) EnqueueDue(ctx context.Context, member string) error {
 			return nil
 		}
 	}
-	return permanent(fmt.Errorf("flows: due member %q: no flow claims it", member))
+	return Permanent(fmt.Errorf("flows: due member %q: no flow claims it", member))
 }

@@ -47,7 +47,7 @@ const memberLookupTimeout = 1500 * time.Millisecond
 func (e *Engine) refuseNonMember(ctx context.Context, chatID, openID, soleMember, locale string, log *zap.Logger) *Answer {
 	if !isOpenID(openID) || !platformid.IsChatID(chatID) {
 		log.Info("click refused: no valid operator or chat")
-		ans := answer(ToastError, locale, msgNotChatMember)
+		ans := ToastAnswer(ToastError, locale, MsgNotChatMember)
 		return &ans
 	}
 	// One deadline for both lookups: the click must be answered in time
@@ -59,18 +59,18 @@ func (e *Engine) refuseNonMember(ctx context.Context, chatID, openID, soleMember
 			return nil
 		}
 		log.Info("click refused: not the member of this one-to-one chat")
-		ans := answer(ToastError, locale, msgNotChatMember)
+		ans := ToastAnswer(ToastError, locale, MsgNotChatMember)
 		return &ans
 	}
 	member, err := e.deps.Members.IsMember(ctx, chatID, openID)
 	switch {
 	case err != nil:
 		log.Warn("click refused: membership of the card's chat could not be read", zap.Error(err))
-		ans := answer(ToastError, locale, msgMembershipUnknown)
+		ans := ToastAnswer(ToastError, locale, MsgMembershipUnknown)
 		return &ans
 	case !member:
 		log.Info("click refused: not a member of the card's chat")
-		ans := answer(ToastError, locale, msgNotChatMember)
+		ans := ToastAnswer(ToastError, locale, MsgNotChatMember)
 		return &ans
 	}
 	return nil

@@ -11,7 +11,8 @@ import (
 // HandleMessage starts an interaction for a command typed in a group: it
 // saves the interaction, pending with its form prefilled, and enqueues the
 // job that sends the form. Ordinary chat is ignored. An unknown command gets
-// the help flow's hint ("Unknown command /foo. Try /help"), not silence.
+// the Catchall flow's hint (/help's: "Unknown command /foo. Try /help"),
+// not silence.
 //
 // Commands work in every kind of chat; the form goes where the chat can
 // show it privately (formPlace). A member the flow's rule does not allow
@@ -45,8 +46,8 @@ func (e *Engine) HandleMessage(ctx context.Context, m Message) error {
 	}
 	flow, ok := e.flows[cmd.Name]
 	if !ok {
-		// The help flow answers unknown commands with a hint (helpFlow.Start).
-		if flow, ok = e.flows[helpName]; !ok {
+		// The Catchall flow answers unknown commands (/help, with a hint).
+		if flow = e.catchall; flow == nil {
 			log.Debug("message ignored: unknown command", zap.String("command", cmd.Name))
 			return nil
 		}

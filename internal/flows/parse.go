@@ -95,7 +95,7 @@ func ParseCommand(text string, mentions []Mention, botOpenID string) (Command, b
 	s = strings.TrimLeftFunc(s, func(r rune) bool {
 		return unicode.IsSpace(r) || strings.ContainsRune(afterCommand, r)
 	})
-	s = strings.TrimFunc(s, isArgTrim)
+	s = strings.TrimFunc(s, IsArgTrim)
 	cmd.Args = strings.Join(strings.Fields(s), " ")
 	return cmd, true
 }
@@ -158,6 +158,6 @@ func isNameRune(r rune) bool {
 	return r == '_' || r == '-' || 'a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9'
 }
 
-// isArgTrim is what is cut from both ends of the arguments: spaces
+// IsArgTrim is what is cut from both ends of the arguments: spaces
 // (full-width ones too) and Chinese punctuation, as in "买牛奶。".
-func isArgTrim(r rune) bool { return unicode.IsSpace(r) || strings.ContainsRune(cjkPunct, r) }
+func IsArgTrim(r rune) bool { return unicode.IsSpace(r) || strings.ContainsRune(cjkPunct, r) }

@@ -92,3 +92,10 @@ func FuzzParseCommand(f *testing.F) {
 		}
 	})
 }
+
+// Ids of the worked examples of docs/feishu-platform.md §14 (the same as
+// flowtest's).
+const (
+	botID = "ou_7d8a6e6df7621556ce0d21922b676706"
+	bobID = "ou_0b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6e"
+)

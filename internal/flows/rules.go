@@ -4,6 +4,9 @@ import (
 	"context"
 	"slices"
 	"strings"
+	"time"
+
+	"github.com/botd/botd/internal/card"
 )
 
 // Rule says who may start a flow. Admins (configured, or the chat's owner
@@ -31,10 +34,30 @@ func (r Rule) String() string {
 	return "anyone"
 }
 
+// DefaultRuler is a flow whose rule, when the config sets none, is not
+// "anyone" (an admins-only command). The config can still open it: a rule
+// it sets, "anyone" included, replaces the default.
+type DefaultRuler interface {
+	Flow
+	DefaultRule() Rule
+}
+
+// DefaultRule is f's rule when the config sets none: its DefaultRule, or
+// anyone.
+func DefaultRule(f Flow) Rule {
+	if d, ok := f.(DefaultRuler); ok {
+		return d.DefaultRule()
+	}
+	return Rule{}
+}
+
 // mayStart is the one place that decides whether openID may start flow in
 // chatID. Refusals are answered by HandleMessage with a notice naming who can.
 func (e *Engine) mayStart(ctx context.Context, flow, chatID, openID string) (bool, Rule) {
-	rule := e.deps.Rules[flow]
+	rule, set := e.deps.Rules[flow]
+	if !set {
+		rule = DefaultRule(e.flows[flow])
+	}
 	if rule.Anyone() {
 		return true, rule
 	}
@@ -44,19 +67,42 @@ func (e *Engine) mayStart(ctx context.Context, flow, chatID, openID string) (boo
 	return e.isAdmin(ctx, chatID, openID), rule
 }
 
-// Form keys of the refusal notice, rendered by the help flow.
+// deniedName is the flow of the refusal notice: the engine's own, like the
+// slow-down notice (see slowDownName for why it cannot be typed).
+const deniedName = "notice:denied"
+
+// Form keys of the refusal notice.
 const (
 	helpDenied        = "denied"         // the flow the member may not start
 	helpDeniedMembers = "denied_members" // comma-separated open_ids who may, besides admins
 )
 
-// deny turns it into the refusal notice for flow: it is shown as the help
-// flow's hint, through the same send_form job as any form, so it reaches
-// the member however their chat shows private cards.
+// deny turns it into the refusal notice for flow: it is shown through the
+// same send_form job as any form, so it reaches the member however their
+// chat shows private cards.
 func deny(it *Interaction, flow string, rule Rule) {
-	it.Flow = helpName
+	it.Flow = deniedName
 	it.Form = map[string]string{helpDenied: flow}
 	if !rule.AdminsOnly && len(rule.Members) > 0 {
 		it.Form[helpDeniedMembers] = strings.Join(rule.Members, ",")
 	}
+}
+
+// deniedFlow is the notice a member gets when a flow's rule does not let
+// them start it: who can. Listed members are @mentioned (in a card only the
+// member sees, a mention shows the name and notifies nobody).
+type deniedFlow struct{}
+
+func (deniedFlow) Name() string                           { return deniedName }
+func (deniedFlow) Describe(locale string) string          { return msgDeniedTitle.In(locale) }
+func (deniedFlow) Start(*Interaction, Command, time.Time) {}
+
+// Form renders the notice.
+func (deniedFlow) Form(it *Interaction, _ FieldErrors) *card.Card {
+	loc, flow := it.Locale, it.Form[helpDenied]
+	text := msgDeniedAdmins.In(loc, flow)
+	if ids := it.Form[helpDeniedMembers]; ids != "" {
+		text = msgDeniedMembers.In(loc, flow, AtMentions(strings.Split(ids, ",")))
+	}
+	return card.New(card.Header{}, card.Markdown{Content: text}, CancelButton(it, "close_btn", MsgClose))
 }

@@ -30,7 +30,7 @@ func templateVars(it *Interaction) map[string]any {
 	for k, v := range it.Form {
 		vars[k] = v
 	}
-	vars["creator"] = mention(it.UserID)
+	vars["creator"] = AtMention(it.UserID)
 	vars["creator_id"] = it.UserID
 	return vars
 }

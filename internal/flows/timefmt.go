@@ -1,36 +1,11 @@
 package flows
 
 import (
-	"fmt"
 	"time"
 )
 
-// Times on group cards are read by members in other zones too, so the
-// moment a reminder is due carries its UTC offset; times of actions (done
-// at, cancelled at) are short and in the record's zone.
-
-var zhWeekdays = [...]string{"周日", "周一", "周二", "周三", "周四", "周五", "周六"}
-
-// fmtWhen is a due time: "Fri 2024-11-15 09:00 UTC+08:00", "2024-11-15 周五 09:00 UTC+08:00".
-func fmtWhen(t time.Time, loc *time.Location, locale string) string {
-	t = t.In(loc)
-	_, off := t.Zone()
-	sign := "+"
-	if off < 0 {
-		sign, off = "-", -off
-	}
-	zone := fmt.Sprintf("UTC%s%02d:%02d", sign, off/3600, off%3600/60)
-	if locale == LocaleZhCN {
-		return t.Format("2006-01-02 ") + zhWeekdays[t.Weekday()] + t.Format(" 15:04 ") + zone
-	}
-	return t.Format("Mon 2006-01-02 15:04 ") + zone
-}
-
-// fmtStamp is when something happened: "2024-11-15 09:42".
-func fmtStamp(t time.Time, loc *time.Location) string { return t.In(loc).Format("2006-01-02 15:04") }
-
-// fmtClock is a time of day: "09:42".
-func fmtClock(t time.Time, loc *time.Location) string { return t.In(loc).Format("15:04") }
+// FormatStamp is when something happened: "2024-11-15 09:42".
+func FormatStamp(t time.Time, loc *time.Location) string { return t.In(loc).Format("2006-01-02 15:04") }
 
 // zoneOrDefault loads an IANA zone name, falling back to the engine's default.
 func (e *Engine) zoneOrDefault(name string) *time.Location {
@@ -40,4 +15,32 @@ func (e *Engine) zoneOrDefault(name string) *time.Location {
 		}
 	}
 	return e.deps.DefaultTimezone
+}
+
+// ZoneOf loads an IANA zone name, or UTC when it is empty or unknown: pure
+// renders (Final) use it, where Host.Zone falls back to the default zone.
+// Every name botd stores loads (tzdata.go), so both agree.
+func ZoneOf(name string) *time.Location {
+	if name != "" {
+		if loc, err := time.LoadLocation(name); err == nil {
+			return loc
+		}
+	}
+	return time.UTC
+}
+
+// WallTime is time.Date(y, m, d, hour, min, 0, 0, loc), except that a time
+// that falls in a gap (it does not exist that day) comes out after the gap,
+// never before it: 02:30 on a spring-forward day is 03:30.
+func WallTime(y int, m time.Month, d, hour, min int, loc *time.Location) time.Time {
+	t := time.Date(y, m, d, hour, min, 0, 0, loc)
+	got := t.In(loc)
+	// Compare the wall clocks as naive times, so a gap at midnight that
+	// moves the date is measured right too.
+	want := time.Date(y, m, d, hour, min, 0, 0, time.UTC)
+	have := time.Date(got.Year(), got.Month(), got.Day(), got.Hour(), got.Minute(), 0, 0, time.UTC)
+	if diff := want.Sub(have); diff > 0 {
+		return t.Add(diff)
+	}
+	return t
 }

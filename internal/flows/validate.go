@@ -60,7 +60,7 @@ func (e FieldErrors) text(locale string) string {
 	return strings.Join(parts, msgErrorSep.In(locale))
 }
 
-// toast is the error toast for a refused submit, in locale and in every
+// NewToast is the error toast for a refused submit, in locale and in every
 // locale. It matters more than the card re-rendered with the errors: whether
 // a callback answer's card replaces an ephemeral card is unconfirmed.
 func (e FieldErrors) toast(locale string) *Toast {
@@ -71,8 +71,8 @@ func (e FieldErrors) toast(locale string) *Toast {
 	}
 }
 
-// errorLine is the red line shown right under a field with a problem, or nil.
-func errorLine(errs FieldErrors, field, locale string) []card.Element {
+// ErrorLine is the red line shown right under a field with a problem, or nil.
+func ErrorLine(errs FieldErrors, field, locale string) []card.Element {
 	text, ok := errs.For(field, locale)
 	if !ok {
 		return nil
@@ -80,14 +80,14 @@ func errorLine(errs FieldErrors, field, locale string) []card.Element {
 	return []card.Element{card.Markdown{Content: "<font color='red'>" + text + "</font>"}}
 }
 
-// formString reads a form value that should be one string, "" when it is
+// FormString reads a form value that should be one string, "" when it is
 // missing or cannot be read as one (formValue).
-func formString(form map[string]any, name string) string {
-	v, _ := formValue(form, name)
+func FormString(form map[string]any, name string) string {
+	v, _ := FormValue(form, name)
 	return v
 }
 
-// formValue reads a form value that should be one string. Missing and
+// FormValue reads a form value that should be one string. Missing and
 // empty are the same (the platform does not say which an unfilled optional
 // field gives); a one-element array, as a multi-select would send, counts as
 // its element, so a component swap does not silently drop the value; a
@@ -95,7 +95,7 @@ func formString(form map[string]any, name string) string {
 // array of another length or of something else) is not a value any
 // component sends: ok is false, and Submit refuses the field rather than
 // read it as empty and fall back to a default the user did not pick.
-func formValue(form map[string]any, name string) (v string, ok bool) {
+func FormValue(form map[string]any, name string) (v string, ok bool) {
 	switch v := form[name].(type) {
 	case nil:
 		return "", true
@@ -115,13 +115,13 @@ func formValue(form map[string]any, name string) (v string, ok bool) {
 	}
 }
 
-// parseDate reads a date picker value: "2024-11-15 +0800" as the platform
+// ParseDate reads a date picker value: "2024-11-15 +0800" as the platform
 // sends it, or "2024-11-15" as the engine stores it. It returns the calendar
 // day (midnight UTC, a date rather than an instant) and, when the value
 // carried one, the user's UTC offset as a zone.
-func parseDate(v string) (day time.Time, offset *time.Location, ok bool) {
+func ParseDate(v string) (day time.Time, offset *time.Location, ok bool) {
 	if t, err := time.Parse(card.DateValueLayout, v); err == nil {
-		return civilDay(t), t.Location(), true
+		return CivilDay(t), t.Location(), true
 	}
 	if t, err := time.Parse(card.DateLayout, v); err == nil {
 		return t, nil, true
@@ -129,8 +129,8 @@ func parseDate(v string) (day time.Time, offset *time.Location, ok bool) {
 	return time.Time{}, nil, false
 }
 
-// civilDay is t's calendar day in t's own zone, at midnight UTC.
-func civilDay(t time.Time) time.Time {
+// CivilDay is t's calendar day in t's own zone, at midnight UTC.
+func CivilDay(t time.Time) time.Time {
 	y, m, d := t.Date()
 	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
 }
@@ -140,8 +140,8 @@ func civilDay(t time.Time) time.Time {
 // <at id=...> markdown of cards.
 func isOpenID(s string) bool { return platformid.IsOpenID(s) }
 
-// truncate cuts s to at most n runes.
-func truncate(s string, n int) string {
+// Truncate cuts s to at most n runes.
+func Truncate(s string, n int) string {
 	i := 0
 	for j := range s {
 		if i == n {
@@ -152,11 +152,11 @@ func truncate(s string, n int) string {
 	return s
 }
 
-// formStrings reads a form value that should be a list of strings (a
+// FormStrings reads a form value that should be a list of strings (a
 // multi-select); one string counts as a list of one. Blanks are dropped and
 // repeats kept once. ok is false when the value is neither a string nor an
 // array of strings.
-func formStrings(form map[string]any, name string) (_ []string, ok bool) {
+func FormStrings(form map[string]any, name string) (_ []string, ok bool) {
 	var out []string
 	seen := map[string]bool{} // not slices.Contains: a forged list may be long
 	add := func(s string) {
@@ -183,10 +183,10 @@ func formStrings(form map[string]any, name string) (_ []string, ok bool) {
 	return out, true
 }
 
-// parseClock reads a time picker value: "09:05 +0800" as the platform sends
+// ParseClock reads a time picker value: "09:05 +0800" as the platform sends
 // it, or "09:05" as the engine stores it, with the UTC offset when the value
 // carried one.
-func parseClock(v string) (hour, min int, offset *time.Location, ok bool) {
+func ParseClock(v string) (hour, min int, offset *time.Location, ok bool) {
 	if t, err := time.Parse(card.TimeValueLayout, v); err == nil {
 		return t.Hour(), t.Minute(), t.Location(), true
 	}
@@ -196,23 +196,12 @@ func parseClock(v string) (hour, min int, offset *time.Location, ok bool) {
 	return 0, 0, nil, false
 }
 
-// splitPeople reads the comma-separated open_ids the engine stores.
-func splitPeople(s string) []string {
-	var out []string
-	for _, p := range strings.Split(s, ",") {
-		if p = strings.TrimSpace(p); p != "" {
-			out = append(out, p)
-		}
-	}
-	return out
-}
-
-// mentions is card markdown mentioning each of ids.
-func mentions(ids []string) string {
+// AtMentions is card markdown mentioning each of ids.
+func AtMentions(ids []string) string {
 	parts := make([]string, 0, len(ids))
 	for _, id := range ids {
 		if isOpenID(id) {
-			parts = append(parts, mention(id))
+			parts = append(parts, AtMention(id))
 		}
 	}
 	return strings.Join(parts, " ")

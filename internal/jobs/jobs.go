@@ -1,6 +1,8 @@
 // Package jobs runs the steps of an interaction that must not happen inside a
-// webhook request (calls to the Open API) as durable tasks on Redis, using
-// asynq. A task survives a crash of the process and is picked up by any
+// webhook request (calls to the Open API), and the flows' own jobs, as
+// durable tasks on Redis, using asynq. Each kind's policy (its queue, its
+// retries) comes from the flows.JobSpec that declares it, registered when
+// botd starts. A task survives a crash of the process and is picked up by any
 // replica; each runs until it succeeds, fails permanently, or runs out of
 // retries.
 package jobs
@@ -77,36 +79,6 @@ func (c Config) withDefaults() Config {
 	return c
 }
 
-// spec says how each kind of job runs.
-type spec struct {
-	// maxRetry: a form that appears many minutes after the command is more
-	// confusing than helpful, but a submitted todo must reach the group.
-	maxRetry int
-	priority flows.Priority
-}
-
-var specs = map[flows.JobKind]spec{
-	flows.JobSendForm: {maxRetry: 8, priority: flows.PriorityInteractive},  // about 50 s of retries (see retryDelay)
-	flows.JobFinish:   {maxRetry: 25, priority: flows.PriorityInteractive}, // over an hour: nothing submitted is dropped
-	flows.JobCancel:   {maxRetry: 10, priority: flows.PriorityInteractive}, // a few minutes
-	// Scheduled posts: nobody is watching them live, so they use the bulk
-	// share of the quota and queue behind forms; pacing defers them without
-	// using up retries, and failures retry for over an hour: a 9:00 storm
-	// goes out late rather than not at all.
-	flows.JobRemindFire: {maxRetry: 25, priority: flows.PriorityBulk},
-	flows.JobTodoDue:    {maxRetry: 25, priority: flows.PriorityBulk},
-	// Card updates after a click: the member who clicked is watching.
-	flows.JobRemindCard: {maxRetry: 15, priority: flows.PriorityInteractive},
-	flows.JobTodoCard:   {maxRetry: 15, priority: flows.PriorityInteractive},
-}
-
-func specOf(kind flows.JobKind) spec {
-	if s, ok := specs[kind]; ok {
-		return s
-	}
-	return spec{maxRetry: 10, priority: flows.PriorityInteractive}
-}
-
 // queueName maps a priority to its asynq queue. Workers drain the
 // interactive queue first (strict priority), so a member waiting for a form
 // never queues behind a reminder storm.
@@ -131,8 +103,60 @@ type Queue struct {
 	server  *asynq.Server
 	log     *zap.Logger
 
+	mu    sync.RWMutex
+	specs map[flows.JobKind]flows.JobSpec // the kinds this queue takes (Register)
+
 	stopOnce sync.Once
 	stopped  chan struct{} // closed when the workers have stopped
+}
+
+// ErrUnknownKind is returned by Enqueue for a kind nobody registered:
+// there is no policy for it and no worker would run it.
+var ErrUnknownKind = errors.New("job kind not registered")
+
+// Register declares kinds of jobs with their policy (priority, retries),
+// as the flows that run them declare them (flows.Engine.JobSpecs). The
+// queue takes only registered kinds. Registering a kind again with the
+// same policy changes nothing; with another policy it is an error, as are a
+// kind with an unknown priority, no retries, or a name asynq cannot carry.
+// New registers the steps of an interaction (flows.StepJobs).
+func (q *Queue) Register(specs ...flows.JobSpec) error {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	for _, sp := range specs {
+		switch old, seen := q.specs[sp.Kind]; {
+		case !validKind(sp.Kind):
+			return fmt.Errorf("jobs: register %q: a kind is lower-case letters, digits and '_'", sp.Kind)
+		case sp.Priority != flows.PriorityInteractive && sp.Priority != flows.PriorityBulk:
+			return fmt.Errorf("jobs: register %s: unknown priority %d", sp.Kind, sp.Priority)
+		case sp.MaxRetry < 1:
+			return fmt.Errorf("jobs: register %s: MaxRetry %d: want at least 1", sp.Kind, sp.MaxRetry)
+		case seen && (old.Priority != sp.Priority || old.MaxRetry != sp.MaxRetry):
+			return fmt.Errorf("jobs: register %s: registered twice with different policies", sp.Kind)
+		}
+		q.specs[sp.Kind] = sp
+	}
+	return nil
+}
+
+// spec returns kind's policy.
+func (q *Queue) spec(kind flows.JobKind) (flows.JobSpec, bool) {
+	q.mu.RLock()
+	defer q.mu.RUnlock()
+	sp, ok := q.specs[kind]
+	return sp, ok
+}
+
+func validKind(k flows.JobKind) bool {
+	if k == "" || len(k) > 64 {
+		return false
+	}
+	for _, c := range k {
+		if c != '_' && !('a' <= c && c <= 'z') && !('0' <= c && c <= '9') {
+			return false
+		}
+	}
+	return true
 }
 
 var _ flows.Jobs = (*Queue)(nil)
@@ -141,7 +165,11 @@ var _ flows.Jobs = (*Queue)(nil)
 func New(rdb redis.UniversalClient, cfg Config, log *zap.Logger) *Queue {
 	cfg = cfg.withDefaults()
 	log = log.Named("jobs")
-	q := &Queue{cfg: cfg, client: asynq.NewClientFromRedisClient(rdb), log: log, metrics: newMetrics(cfg.Metrics)}
+	q := &Queue{cfg: cfg, client: asynq.NewClientFromRedisClient(rdb), log: log, metrics: newMetrics(cfg.Metrics),
+		specs: map[flows.JobKind]flows.JobSpec{}}
+	if err := q.Register(flows.StepJobs()...); err != nil {
+		panic(err) // the engine's own steps: a bug in flows
+	}
 	q.server = asynq.NewServerFromRedisClient(rdb, asynq.Config{
 		Concurrency: cfg.Concurrency,
 		Queues: map[string]int{
@@ -178,16 +206,32 @@ func New(rdb redis.UniversalClient, cfg Config, log *zap.Logger) *Queue {
 // same interaction that is still queued makes this a no-op, so re-enqueueing
 // is always safe.
 func (q *Queue) Enqueue(ctx context.Context, kind flows.JobKind, interactionID string) error {
+	return q.enqueue(ctx, kind, interactionID)
+}
+
+// EnqueueAfter queues kind for id to run once delay has passed: an asynq
+// scheduled task, moved to the queue every RetryPollInterval once its time
+// has come. asynq keeps that time in whole seconds, so a delay is honoured
+// to the second. A job of the same kind and id still waiting or queued
+// makes it a no-op.
+func (q *Queue) EnqueueAfter(ctx context.Context, kind flows.JobKind, id string, delay time.Duration) error {
+	return q.enqueue(ctx, kind, id, asynq.ProcessIn(delay))
+}
+
+func (q *Queue) enqueue(ctx context.Context, kind flows.JobKind, interactionID string, opts ...asynq.Option) error {
 	body, err := json.Marshal(payload{InteractionID: interactionID})
 	if err != nil {
 		return fmt.Errorf("jobs: enqueue %s %s: %w", kind, interactionID, err)
 	}
-	sp := specOf(kind)
-	task := asynq.NewTask(taskPrefix+string(kind), body,
-		asynq.TaskID(string(kind)+":"+interactionID),
-		asynq.Queue(q.cfg.queueName(sp.priority)),
-		asynq.MaxRetry(sp.maxRetry),
-		asynq.Timeout(q.cfg.JobTimeout))
+	sp, ok := q.spec(kind)
+	if !ok {
+		return fmt.Errorf("jobs: enqueue %s %s: %w", kind, interactionID, ErrUnknownKind)
+	}
+	task := asynq.NewTask(taskPrefix+string(kind), body, append([]asynq.Option{
+		asynq.TaskID(string(kind) + ":" + interactionID),
+		asynq.Queue(q.cfg.queueName(sp.Priority)),
+		asynq.MaxRetry(sp.MaxRetry),
+		asynq.Timeout(q.cfg.JobTimeout)}, opts...)...)
 	_, err = q.client.EnqueueContext(ctx, task)
 	if errors.Is(err, asynq.ErrTaskIDConflict) {
 		return nil // already queued: the queued one will do the work
@@ -198,34 +242,39 @@ func (q *Queue) Enqueue(ctx context.Context, kind flows.JobKind, interactionID s
 	return nil
 }
 
-// Start runs jobs with r until Shutdown: every kind r lists when it has a
-// JobKinds method (*flows.Engine does), else the interaction steps.
+// Start runs jobs with r until Shutdown: every registered kind. A runner
+// that declares its kinds (a JobSpecs method, as *flows.Engine has) has
+// them registered first, so a kind it runs and the queue does not know is
+// an error here, at start, rather than a job nobody takes.
 func (q *Queue) Start(r Runner) error {
+	if d, ok := r.(interface{ JobSpecs() []flows.JobSpec }); ok {
+		if err := q.Register(d.JobSpecs()...); err != nil {
+			return err
+		}
+	}
 	q.runner = r
 	mux := asynq.NewServeMux()
-	kinds := []flows.JobKind{flows.JobSendForm, flows.JobFinish, flows.JobCancel}
-	if k, ok := r.(interface{ JobKinds() []flows.JobKind }); ok {
-		kinds = k.JobKinds()
-	}
-	for _, kind := range kinds {
-		kind := kind
+	q.mu.RLock()
+	for kind, sp := range q.specs {
 		mux.HandleFunc(taskPrefix+string(kind), func(ctx context.Context, t *asynq.Task) error {
-			return q.run(ctx, r, kind, t)
+			return q.run(ctx, r, sp, t)
 		})
 	}
+	q.mu.RUnlock()
 	if err := q.server.Start(mux); err != nil {
 		return fmt.Errorf("jobs: start worker: %w", err)
 	}
 	return nil
 }
 
-func (q *Queue) run(ctx context.Context, r Runner, kind flows.JobKind, t *asynq.Task) error {
+func (q *Queue) run(ctx context.Context, r Runner, sp flows.JobSpec, t *asynq.Task) error {
+	kind := sp.Kind
 	var p payload
 	if err := json.Unmarshal(t.Payload(), &p); err != nil || p.InteractionID == "" {
 		return fmt.Errorf("jobs: bad payload for %s: %v: %w", kind, err, asynq.SkipRetry)
 	}
 	start := time.Now()
-	err := r.RunJob(flows.WithPriority(ctx, specOf(kind).priority), kind, p.InteractionID)
+	err := r.RunJob(flows.WithPriority(ctx, sp.Priority), kind, p.InteractionID)
 	outcome := outcomeRetry
 	defer func() { q.metrics.observe(string(kind), outcome, time.Since(start)) }()
 	switch {

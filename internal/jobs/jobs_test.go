@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hibiken/asynq"
 	"go.uber.org/zap/zaptest"
 
 	"github.com/botd/botd/internal/flows"
@@ -312,4 +313,111 @@ func TestShutdownHandsStuckJobsBack(t *testing.T) {
 	}
 	stopAtEnd(t, replica)
 	wait(t, r, "finish:itx_stuck", 1)
+}
+
+// specRunner is a runner that declares its kinds, as the engine does.
+type specRunner struct {
+	runnerFunc
+	specs []flows.JobSpec
+}
+
+func (r specRunner) JobSpecs() []flows.JobSpec { return r.specs }
+
+// A kind's policy comes from the spec that declares it: a flow's bulk job
+// runs on the bulk queue with its own retries, and a kind nobody declared
+// cannot be enqueued (before, it ran with a default policy).
+func TestSpecsComeFromTheDeclaringFlow(t *testing.T) {
+	q := jobs.New(statetest.Redis(t), jobs.Config{}, zaptest.NewLogger(t))
+	ctx := context.Background()
+	if err := q.Enqueue(ctx, "remind_fire", "rem:x:1"); !errors.Is(err, jobs.ErrUnknownKind) {
+		t.Fatalf("enqueue of an undeclared kind = %v, want ErrUnknownKind", err)
+	}
+	type seen struct {
+		p        flows.Priority
+		maxRetry int
+	}
+	got := make(chan seen, 1)
+	r := specRunner{
+		runnerFunc: func(ctx context.Context, _ flows.JobKind, _ string) error {
+			max, _ := asynq.GetMaxRetry(ctx)
+			got <- seen{flows.PriorityFrom(ctx), max}
+			return nil
+		},
+		specs: []flows.JobSpec{{Kind: "demo_fire", Priority: flows.PriorityBulk, MaxRetry: 3}},
+	}
+	if err := q.Start(r); err != nil {
+		t.Fatal(err)
+	}
+	stopAtEnd(t, q)
+	if err := q.Enqueue(ctx, "demo_fire", "demo:1"); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case s := <-got:
+		if s.p != flows.PriorityBulk || s.maxRetry != 3 {
+			t.Fatalf("ran with %+v, want bulk and 3 retries", s)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("job did not run")
+	}
+}
+
+// A declaration the queue cannot honour is an error when botd starts.
+func TestBadSpecsRefusedAtStart(t *testing.T) {
+	for name, spec := range map[string]flows.JobSpec{
+		"no retries":         {Kind: "demo", MaxRetry: 0},
+		"unknown priority":   {Kind: "demo", Priority: 7, MaxRetry: 1},
+		"bad kind":           {Kind: "demo job", MaxRetry: 1},
+		"no kind":            {MaxRetry: 1},
+		"a step's, reshaped": {Kind: flows.JobFinish, Priority: flows.PriorityBulk, MaxRetry: 25},
+	} {
+		t.Run(name, func(t *testing.T) {
+			q := jobs.New(statetest.Redis(t), jobs.Config{}, zaptest.NewLogger(t))
+			if err := q.Register(spec); err == nil {
+				t.Error("Register accepted it")
+			}
+			r := specRunner{runnerFunc: func(context.Context, flows.JobKind, string) error { return nil }, specs: []flows.JobSpec{spec}}
+			if err := q.Start(r); err == nil {
+				stopAtEnd(t, q)
+				t.Error("Start accepted it")
+			}
+		})
+	}
+	// The same declaration twice is harmless (New registers the steps;
+	// the engine declares them again).
+	q := jobs.New(statetest.Redis(t), jobs.Config{}, zaptest.NewLogger(t))
+	if err := q.Register(flows.StepJobs()...); err != nil {
+		t.Fatalf("registering the steps again: %v", err)
+	}
+}
+
+// A job enqueued with a delay runs once the delay has passed, and the same
+// job enqueued again meanwhile is the same job: a burst of changes is one
+// run (how a flow coalesces card updates).
+func TestEnqueueAfterCoalesces(t *testing.T) {
+	q := jobs.New(statetest.Redis(t), jobs.Config{RetryPollInterval: 20 * time.Millisecond}, zaptest.NewLogger(t))
+	r := newRecorder()
+	if err := q.Start(r); err != nil {
+		t.Fatal(err)
+	}
+	stopAtEnd(t, q)
+	ctx := context.Background()
+	start := time.Now()
+	for range 10 {
+		if err := q.EnqueueAfter(ctx, flows.JobFinish, "itx_burst", 2*time.Second); err != nil {
+			t.Fatal(err)
+		}
+	}
+	wait(t, r, "finish:itx_burst", 1)
+	// asynq schedules to the second: a 2 s delay runs after 1 s at least.
+	if ran := time.Since(start); ran < time.Second {
+		t.Errorf("ran %v after the first enqueue, well before its delay", ran)
+	}
+	time.Sleep(500 * time.Millisecond) // a second run would show up here
+	if n := r.count("finish:itx_burst"); n != 1 {
+		t.Fatalf("ran %d times, want 1", n)
+	}
+	if err := q.EnqueueAfter(ctx, "nobody_declared", "x", time.Second); !errors.Is(err, jobs.ErrUnknownKind) {
+		t.Errorf("EnqueueAfter of an undeclared kind = %v", err)
+	}
 }

@@ -20,19 +20,33 @@ type Sample struct {
 	Card      json.RawMessage `json:"card"`
 }
 
-// sampleArgs are the arguments the catalogue types after each command, so
-// that the forms come prefilled as they usually are. A flow not listed here
-// (a new one) is shown with no arguments.
-var sampleArgs = map[string]string{
-	"todo":   "Buy milk tomorrow @Bob",
-	"remind": "tomorrow 9:00 Stand-up",
+// sampleArgs are the arguments the catalogue types after a flow's command,
+// so that its form comes prefilled as it usually is: the flow's own example
+// (flows.Exampler), or none.
+func sampleArgs(f flows.Flow) string {
+	if e, ok := f.(flows.Exampler); ok {
+		return e.Example()
+	}
+	return ""
+}
+
+// examples are the commands the page suggests typing, one per flow that
+// offers an example, in the registry's order.
+func (s *Server) examples() []string {
+	var out []string
+	for _, f := range s.flows {
+		if e, ok := f.(flows.Exampler); ok {
+			out = append(out, "/"+f.Name()+" "+e.Example())
+		}
+	}
+	return out
 }
 
 // catalogue renders every card the flows produce, by calling the flows
 // themselves the way the engine does: Start from a sample command, Form
 // (empty and with the errors of an empty submit), Final after a valid
-// submit, and the help flow's hint for an unknown command, in English and
-// in Chinese.
+// submit, and the hint for an unknown command (the flows.Catchall's), in
+// English and in Chinese.
 //
 // This is the flows' own rendering code, so the catalogue follows every
 // change to them (a /remind flow appears when it is registered) without a
@@ -67,10 +81,10 @@ func (s *Server) flowSamples(f flows.Flow, locale string) (out []Sample) {
 		}
 	}()
 
-	it, now := s.sampleInteraction(f, "/"+name+" "+sampleArgs[name], locale)
+	it, now := s.sampleInteraction(f, "/"+name+" "+sampleArgs(f), locale)
 	add("form", "form", true, f.Form(it, nil))
 
-	if name == "help" {
+	if _, ok := f.(flows.Catchall); ok {
 		hint, _ := s.sampleInteraction(f, "/frobnicate now", locale)
 		add("unknown", "hint for an unknown command", true, f.Form(hint, nil))
 	}

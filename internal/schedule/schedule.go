@@ -13,7 +13,7 @@
 // Exactly once: replicas read the same members and enqueue with the member
 // as the task id, so the queue keeps one; a crash between the enqueue and
 // the removal enqueues the member again later, which the job, guarded by
-// its record (see flows.Reminder), turns into nothing. Nothing about a
+// its record (a reminder, a todo), turns into nothing. Nothing about a
 // schedule lives only in a process.
 package schedule
 

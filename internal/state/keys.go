@@ -10,9 +10,10 @@ package state
 //	botd:outbox:{id}   hash   effect -> "started:{ms}" | "done:{result}"   TTL: InteractionTTL
 //	botd:outbox:ambiguous  zset "{effect}:{id}" scored by ms: effects whose
 //	                       outcome a crash left unknown; trimmed to InteractionTTL
-//	botd:rem:{id}      hash  reminder: v = version, d = JSON      TTL: RecordTTL
-//	botd:todo:{id}     hash  todo: v = version, d = JSON          TTL: RecordTTL
-//	botd:todos:open:{chat}  zset todo ids scored by creation ms: the chat's open todos
+//	botd:{kind}:{id}   hash  a flow's record: v = version, d = JSON   TTL: RecordTTL
+//	                         (kinds: rem = reminder, todo; see records.go)
+//	botd:{kind}s:{index}  zset a kind's record ids by score; botd:todos:open:{chat}
+//	                         is the chat's open todos, by creation ms
 //	botd:fair:m:{chat}:{open_id}  string  commands counted in the fair-use window   TTL: the window
 //	botd:fair:c:{chat}            string  the chat's commands in the window        TTL: the window
 //	botd:fair:n:{chat}:{open_id}  string  "slow down" notice sent in this window   TTL: to the window's end
@@ -23,13 +24,12 @@ package state
 //	                         "tododue:{id}:{ms}" (see internal/schedule)
 const prefix = "botd:"
 
-func interactionKey(id string) string { return prefix + "itx:" + id }
-func claimKey(key string) string      { return prefix + "claim:" + key }
-func cacheKey(key string) string      { return prefix + "cache:" + key }
-func outboxKey(id string) string      { return prefix + "outbox:" + id }
-func reminderKey(id string) string    { return prefix + "rem:" + id }
-func todoKey(id string) string        { return prefix + "todo:" + id }
-func openTodosKey(chat string) string { return prefix + "todos:open:" + chat }
+func interactionKey(id string) string   { return prefix + "itx:" + id }
+func claimKey(key string) string        { return prefix + "claim:" + key }
+func cacheKey(key string) string        { return prefix + "cache:" + key }
+func outboxKey(id string) string        { return prefix + "outbox:" + id }
+func recordKey(kind, id string) string  { return prefix + kind + ":" + id }
+func indexKey(kind, name string) string { return prefix + kind + "s:" + name }
 
 // DueKey is the due set: every scheduled occurrence, scored by its due time
 // in Unix ms. Tests read it.
