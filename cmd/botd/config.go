@@ -58,6 +58,10 @@ type Config struct {
 	// format, which is signed with the verification token only.
 	LegacyCardCallbacks string `yaml:"legacy_card_callbacks"`
 	MetricsAddr         string `yaml:"metrics_addr"` // empty: /metrics on Addr
+	// EventMode is how events and card callbacks arrive: "webhook" (the
+	// platform POSTs to /webhook/event and /webhook/card) or "websocket"
+	// (botd opens the platform's long connection; self-built apps only).
+	EventMode string `yaml:"event_mode"`
 	// Quotas are the platform's rate limits botd paces to when RateLimits
 	// is "documented"; the defaults are the documented figures. File only.
 	Quotas Quotas `yaml:"quotas"`
@@ -114,6 +118,7 @@ func (c Config) App() app.Config {
 		MetricsAddr:         c.MetricsAddr,
 		FairUse:             flows.FairUse(c.FairUse),
 		ShutdownTimeout:     c.ShutdownTimeout,
+		EventMode:           c.EventMode,
 	}
 }
 
@@ -177,6 +182,7 @@ func Default() Config {
 		Quotas:              quotasOf(ratelimit.DefaultLimits()),
 		FairUse:             FairUse(flows.DefaultFairUse()),
 		LegacyCardCallbacks: "off",
+		EventMode:           app.EventModeWebhook,
 	}
 }
 
@@ -273,11 +279,18 @@ func (c Config) Validate() error {
 	if c.AppSecret == "" {
 		bad("app_secret (BOTD_APP_SECRET) is required")
 	}
-	if c.VerificationToken == "" {
+	websocket := c.EventMode == app.EventModeWebSocket
+	switch c.EventMode {
+	case app.EventModeWebhook, app.EventModeWebSocket:
+	default:
+		bad("event_mode %q: want %s or %s", c.EventMode, app.EventModeWebhook, app.EventModeWebSocket)
+	}
+	if c.VerificationToken == "" && !websocket {
 		// Every request carries it; without it anyone who finds the URL
 		// could forge events. (The encrypt key is strongly recommended
-		// too: botd warns at start when it is missing.)
-		bad("verification_token (BOTD_VERIFICATION_TOKEN) is required")
+		// too: botd warns at start when it is missing.) The long
+		// connection needs neither: botd dials it with the app secret.
+		bad("verification_token (BOTD_VERIFICATION_TOKEN) is required with event_mode webhook")
 	}
 	switch c.OpenBaseURL {
 	case "feishu", "lark":
@@ -309,6 +322,11 @@ func (c Config) Validate() error {
 	case "on", "off":
 	default:
 		bad("legacy_card_callbacks %q: want on or off", c.LegacyCardCallbacks)
+	}
+	if websocket && c.LegacyCardCallbacks == "on" {
+		// The long connection does not carry the older format (§5), and in
+		// this mode no /webhook/card route exists to receive it.
+		bad("legacy_card_callbacks on: the long connection (event_mode websocket) does not carry the legacy card format; turn it off")
 	}
 	if c.MetricsAddr != "" {
 		if _, _, err := net.SplitHostPort(c.MetricsAddr); err != nil {

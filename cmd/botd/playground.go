@@ -21,9 +21,15 @@ import (
 // otherwise: loopback only, since the page sends signed events as anyone.
 const playgroundAddr = "127.0.0.1:8080"
 
+// longConnWait bounds how long the playground waits for botd to open the
+// long connection to the simulator (BOTD_EVENT_MODE=websocket).
+const longConnWait = 30 * time.Second
+
 // runPlayground is `botd -playground`: botd on its embedded defaults (the
 // in-process Redis-compatible store), the Feishu simulator in the same
 // process, and the page that plays a group chat. It returns the exit code.
+// BOTD_EVENT_MODE (or event_mode) chooses how the simulated platform
+// delivers: to botd's webhooks, or over the long connection botd opens.
 //
 // The page acts as any member it plays, so it listens on loopback only:
 // an address that is not (BOTD_ADDR=0.0.0.0:8080) is refused unless expose
@@ -122,10 +128,20 @@ func servePlayground(ctx context.Context, cfg Config, pageAddr string, expose bo
 			log.Warn("botd shutdown", zap.Error(err))
 		}
 	}()
+	longConn := botCfg.EventMode == app.EventModeWebSocket
+	if longConn {
+		// The page's first message must find botd connected.
+		wctx, cancel := context.WithTimeout(ctx, longConnWait)
+		err := sim.WaitLongConn(wctx)
+		cancel()
+		if err != nil {
+			return fmt.Errorf("playground: botd did not open the long connection: %w", err)
+		}
+	}
 
 	page, err := playground.New(playground.Options{
 		Sim: sim, BotdURL: "http://" + bot.Addr(), Flows: bot.Flows(), Log: log.Named("playground"),
-		Exposed: expose,
+		Exposed: expose, LongConn: longConn,
 	})
 	if err != nil {
 		return err
@@ -143,8 +159,12 @@ func servePlayground(ctx context.Context, cfg Config, pageAddr string, expose bo
 	srv.RegisterOnShutdown(page.Close)
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
-	fmt.Fprintf(stdout, "botd playground: open http://%s/ (card preview: http://%s/preview); Ctrl-C stops it\n",
-		ln.Addr(), ln.Addr())
+	how := "webhooks"
+	if longConn {
+		how = "the long connection"
+	}
+	fmt.Fprintf(stdout, "botd playground (events over %s): open http://%s/ (card preview: http://%s/preview); Ctrl-C stops it\n",
+		how, ln.Addr(), ln.Addr())
 
 	var serveErr error
 	select {

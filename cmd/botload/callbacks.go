@@ -51,7 +51,7 @@ func runCallbacks(ctx context.Context, e env, cfg callbacksConfig) (*callbacksRe
 		return nil, err
 	}
 	defer w.close()
-	s := newSender(cfg.maxInFlight)
+	s := w.newSender(cfg.maxInFlight)
 	defer s.close()
 
 	n := int(float64(cfg.rate) * cfg.duration.Seconds())

@@ -82,8 +82,10 @@ func runIngest(ctx context.Context, e env, cfg ingestConfig) (*ingestResult, err
 		return nil, err
 	}
 	defer bare.stop(5 * time.Second)
-	s := newSender(cfg.workers)
+	s := newSender(cfg.workers) // to the bare handler, always over HTTP
 	defer s.close()
+	bs := w.newSender(cfg.workers) // to botd
+	defer bs.close()
 
 	bareURL := endpoint(bare.addr, "/webhook/event")
 	bareReqs, err := prepareEvents(w, tag{kind: "bare"}, 1024)
@@ -97,7 +99,7 @@ func runIngest(ctx context.Context, e env, cfg ingestConfig) (*ingestResult, err
 	// gives the first estimate of botd's rate; it is not reported.
 	if cfg.warmup > 0 {
 		closedLoop(ctx, s, bareURL, bareReqs, true, cfg.workers, cfg.warmup)
-		r, err := botdRound(ctx, w, s, cfg, 0, cfg.warmup, estimate)
+		r, err := botdRound(ctx, w, bs, cfg, 0, cfg.warmup, estimate)
 		if err != nil {
 			return nil, fmt.Errorf("warm-up: %w", err)
 		}
@@ -114,7 +116,7 @@ func runIngest(ctx context.Context, e env, cfg ingestConfig) (*ingestResult, err
 				bareLat = append(bareLat, lr.latencies...)
 				continue
 			}
-			r, err := botdRound(ctx, w, s, cfg, round, cfg.round, estimate)
+			r, err := botdRound(ctx, w, bs, cfg, round, cfg.round, estimate)
 			if err != nil {
 				return nil, err
 			}

@@ -63,6 +63,11 @@ encrypted and signed by feishusim.Platform before its round starts, so the
 generator's own crypto does not cap the measured rate; connections are kept
 alive. Only servers on this machine are loaded; -redis must be on loopback.
 
+With -mode websocket botd runs with BOTD_EVENT_MODE=websocket: it opens the
+simulator's long connection, and every event and callback is delivered on it
+(plain JSON in pbbp2 frames, acknowledged on its frame) instead of POSTed;
+ingest's bare ceiling stays an HTTP handler.
+
 Without -redis, botd uses its in-process store (not for ingest). With -flush,
 the -redis database is emptied (FLUSHDB) before each benchmark: give it a
 database of its own.
@@ -101,6 +106,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		submits    = fs.Int("submits", 200, "submitpost: submits")
 		submitRate = fs.Int("submit-rate", 20, "submitpost: submits per second (open loop)")
 		submitLim  = fs.String("submit-limits", "documented", "submitpost: BOTD_RATE_LIMITS for botd (documented or off)")
+		mode       = fs.String("mode", modeWebhook, "BOTD_EVENT_MODE for botd: webhook (signed, encrypted POSTs to its webhooks) or websocket (over the long connection botd opens to the simulator)")
 		serveAddr  = fs.String("serve-bare", "", "serve the bare handler on ADDR and do nothing else (used by botload itself)")
 		cpuProfile = fs.String("cpuprofile", "", "write botload's own CPU profile to FILE")
 		botdEnv    settingsFlag
@@ -137,6 +143,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "botload: -submit-limits: want documented or off")
 		return 2
 	}
+	if *mode != modeWebhook && *mode != modeWebSocket {
+		fmt.Fprintf(stderr, "botload: -mode: want %s or %s\n", modeWebhook, modeWebSocket)
+		return 2
+	}
 
 	ctx, stop := signalContext()
 	defer stop()
@@ -169,9 +179,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 			return 1
 		}
 	}
-	e := env{botdBin: *botdBin, workDir: workDir, redisURL: *redisURL, flush: *flush, stderr: stderr, verbose: *verbose, extra: botdEnv}
+	e := env{botdBin: *botdBin, workDir: workDir, redisURL: *redisURL, flush: *flush, stderr: stderr, verbose: *verbose, extra: botdEnv, mode: *mode}
 
-	rep := newReport(*redisURL)
+	rep := newReport(*redisURL, *mode)
 	failed := false
 	for _, b := range benches {
 		if *verbose {

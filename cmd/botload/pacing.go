@@ -64,7 +64,7 @@ func runPacing(ctx context.Context, e env, cfg pacingConfig) (*pacingResult, err
 		return nil, err
 	}
 	defer w.close()
-	s := newSender(32)
+	s := w.newSender(32)
 	defer s.close()
 
 	t := tag{kind: "pacing"}

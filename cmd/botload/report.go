@@ -27,14 +27,15 @@ type report struct {
 	CPUs       int               `json:"cpus"`
 	Go         string            `json:"go"`
 	Redis      string            `json:"redis"`
+	Mode       string            `json:"mode"` // BOTD_EVENT_MODE: webhook or websocket
 	Ingest     *ingestResult     `json:"ingest,omitempty"`
 	Callbacks  *callbacksResult  `json:"callbacks,omitempty"`
 	Pacing     *pacingResult     `json:"pacing,omitempty"`
 	SubmitPost *submitPostResult `json:"submitpost,omitempty"`
 }
 
-func newReport(redisURL string) *report {
-	r := &report{Date: time.Now().Format(time.RFC3339), CPUs: runtime.NumCPU(), Go: runtime.Version(), Redis: redisURL}
+func newReport(redisURL, mode string) *report {
+	r := &report{Date: time.Now().Format(time.RFC3339), CPUs: runtime.NumCPU(), Go: runtime.Version(), Redis: redisURL, Mode: mode}
 	if r.Redis == "" {
 		r.Redis = "botd's in-process store"
 	}
@@ -54,7 +55,7 @@ func (r *report) writeJSON(w io.Writer) error {
 // the targets, each marked met or MISSED.
 func (r *report) writeTables(w io.Writer) error {
 	b := &bytes.Buffer{}
-	fmt.Fprintf(b, "botload %s  cpus %d  %s  redis %s\n", r.Date, r.CPUs, r.Go, r.Redis)
+	fmt.Fprintf(b, "botload %s  cpus %d  %s  redis %s  mode %s\n", r.Date, r.CPUs, r.Go, r.Redis, r.Mode)
 	if r.Ingest != nil {
 		r.Ingest.write(b)
 	}

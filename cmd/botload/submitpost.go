@@ -42,7 +42,7 @@ func runSubmitPost(ctx context.Context, e env, cfg submitPostConfig) (*submitPos
 		return nil, err
 	}
 	defer w.close()
-	s := newSender(64)
+	s := w.newSender(64)
 	defer s.close()
 
 	t := tag{kind: "submitpost"}

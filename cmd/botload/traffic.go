@@ -25,15 +25,22 @@ type prepared struct {
 // encryption, signature), but captures them instead of sending them.
 type preparer struct{ platform *feishusim.Platform }
 
-func newPreparer(c credentials) *preparer {
-	return &preparer{platform: &feishusim.Platform{
+// newPreparer prepares webhook deliveries, or, with longConn, the plain
+// JSON the platform sends over the long connection (neither encrypted nor
+// signed).
+func newPreparer(c credentials, longConn bool) *preparer {
+	p := &feishusim.Platform{
 		// The host is never contacted: captureTransport answers.
 		EventURL: "http://capture.invalid/webhook/event",
 		CardURL:  "http://capture.invalid/webhook/card",
 		AppID:    c.appID, TenantKey: c.tenantKey,
 		VerificationToken: c.token, EncryptKey: c.encryptKey,
 		Client: &http.Client{Transport: captureTransport{}},
-	}}
+	}
+	if longConn {
+		p.EncryptKey = ""
+	}
+	return &preparer{platform: p}
 }
 
 // captureTransport answers every request with an empty 200 without sending
@@ -67,8 +74,13 @@ func (p *preparer) click(o feishusim.ActionOpts) (prepared, error) {
 	return prepared{header: res.Sent.Header, body: res.Sent.Body}, nil
 }
 
-// sender posts prepared deliveries over kept-alive connections.
-type sender struct{ client *http.Client }
+// sender posts prepared deliveries over kept-alive connections or, with lc
+// set, delivers them over the simulator's long connection to botd (the URL
+// is then not used).
+type sender struct {
+	client *http.Client
+	lc     *feishusim.LongConn
+}
 
 // newSender sizes the idle pool to the generator's concurrency: with the
 // default of 2 idle connections per host, a closed loop of 64 workers would
@@ -87,6 +99,12 @@ func newSender(conns int) *sender {
 // send posts p to u and returns the status and, when keepBody is set, the
 // answer (otherwise it is drained and dropped, which is cheaper).
 func (s *sender) send(ctx context.Context, u *url.URL, p prepared, keepBody bool) (int, []byte, error) {
+	if s.lc != nil {
+		// The acknowledgement's code stands for the status, its data for
+		// the body (a callback's answer).
+		a, err := s.lc.Deliver(ctx, p.body)
+		return a.Code, a.Data, err
+	}
 	req := (&http.Request{
 		Method:        http.MethodPost,
 		URL:           u,

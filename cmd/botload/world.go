@@ -49,7 +49,18 @@ type env struct {
 	stderr   io.Writer
 	verbose  bool
 	extra    map[string]string // -botd-env settings, applied last
+	mode     string            // BOTD_EVENT_MODE: webhook or websocket
 }
+
+// longConn reports whether botd runs in websocket mode: the platform then
+// delivers over the long connection botd opens to the simulator.
+func (e env) longConn() bool { return e.mode == modeWebSocket }
+
+// Event modes (-mode).
+const (
+	modeWebhook   = "webhook"
+	modeWebSocket = "websocket"
+)
 
 // worldOpts shape one benchmark's world.
 type worldOpts struct {
@@ -61,19 +72,20 @@ type worldOpts struct {
 // world is the simulator served in this process on 127.0.0.1, its chats and
 // members, and botd running against it.
 type world struct {
-	creds   credentials
-	sim     *feishusim.Server
-	simSrv  *http.Server
-	botd    *proc
-	prep    *preparer
-	members [][]string // members[chat][user] open_ids
-	chatIDs []string
-	event   *url.URL // botd's /webhook/event
-	card    *url.URL // botd's /webhook/card
+	creds    credentials
+	longConn bool // botd in websocket mode
+	sim      *feishusim.Server
+	simSrv   *http.Server
+	botd     *proc
+	prep     *preparer
+	members  [][]string // members[chat][user] open_ids
+	chatIDs  []string
+	event    *url.URL // botd's /webhook/event
+	card     *url.URL // botd's /webhook/card
 }
 
 func startWorld(ctx context.Context, e env, o worldOpts) (_ *world, err error) {
-	w := &world{creds: newCredentials()}
+	w := &world{creds: newCredentials(), longConn: e.longConn()}
 	defer func() {
 		if err != nil {
 			w.close()
@@ -114,6 +126,10 @@ func startWorld(ctx context.Context, e env, o worldOpts) (_ *world, err error) {
 		"BOTD_LOG_LEVEL":          "warn",
 		"BOTD_LOG_FORMAT":         "console",
 		"BOTD_RATE_LIMITS":        o.rateLimits,
+		"BOTD_EVENT_MODE":         modeWebhook,
+	}
+	if w.longConn {
+		settings["BOTD_EVENT_MODE"] = modeWebSocket
 	}
 	if e.redisURL != "" {
 		settings["BOTD_REDIS_URL"] = e.redisURL
@@ -121,6 +137,7 @@ func startWorld(ctx context.Context, e env, o worldOpts) (_ *world, err error) {
 	for k, v := range e.extra {
 		settings[k] = v
 	}
+	// In websocket mode /readyz waits for the long connection too.
 	if w.botd, err = startBotd(ctx, e.botdBin, e.workDir, settings, e.stderr); err != nil {
 		return nil, err
 	}
@@ -128,7 +145,7 @@ func startWorld(ctx context.Context, e env, o worldOpts) (_ *world, err error) {
 		fmt.Fprintf(e.stderr, "botload: botd pid %d on %s (BOTD_RATE_LIMITS=%s, simulator quotas enforced: %v)\n",
 			w.botd.pid(), w.botd.addr, o.rateLimits, o.enforceLimits)
 	}
-	w.prep = newPreparer(w.creds)
+	w.prep = newPreparer(w.creds, w.longConn)
 	w.event = endpoint(w.botd.addr, "/webhook/event")
 	w.card = endpoint(w.botd.addr, "/webhook/card")
 	return w, nil
@@ -141,11 +158,24 @@ func (w *world) member(c, u int) (chatID, openID string) {
 	return w.chatIDs[c], w.members[c][u%len(w.members[c])]
 }
 
+// newSender is a sender to botd: over HTTP to its webhooks, or over the
+// long connection in websocket mode.
+func (w *world) newSender(conns int) *sender {
+	s := newSender(conns)
+	if w.longConn {
+		s.lc = w.sim.LongConn()
+	}
+	return s
+}
+
 // close stops botd (SIGTERM, drain) and then the simulator botd talks to.
 func (w *world) close() error {
 	var errs []error
 	if w.botd != nil {
 		errs = append(errs, w.botd.stop(30*time.Second))
+	}
+	if w.sim != nil {
+		w.sim.LongConn().Close() // hijacked: the server's Shutdown leaves it
 	}
 	if w.simSrv != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)

@@ -24,7 +24,9 @@ import (
 	"github.com/botd/botd/internal/clock"
 	"github.com/botd/botd/internal/ephemeral"
 	"github.com/botd/botd/internal/flows"
+	"github.com/botd/botd/internal/flows/builtin"
 	"github.com/botd/botd/internal/jobs"
+	"github.com/botd/botd/internal/longconn"
 	"github.com/botd/botd/internal/ratelimit"
 	"github.com/botd/botd/internal/requestid"
 	"github.com/botd/botd/internal/schedule"
@@ -57,6 +59,9 @@ type Config struct {
 	// the job workers wait for running jobs for most of it. Zero: the job
 	// queue's own default. Stop is bounded by its ctx either way.
 	ShutdownTimeout time.Duration
+
+	// EventMode is EventModeWebhook (empty means it) or EventModeWebSocket.
+	EventMode string
 }
 
 // App is botd, wired: the HTTP server, the flow engine, the scheduler and
@@ -80,6 +85,8 @@ type App struct {
 
 	stopOnce sync.Once
 	onStop   []func(context.Context) error // teardown, run in reverse order
+
+	recv *longconn.Receiver // websocket mode's long connection; nil in webhook mode
 }
 
 // Options are what tests and the playground change about botd beyond its
@@ -135,8 +142,10 @@ func New(ctx context.Context, cfg Config, log *zap.Logger, opts Options) (_ *App
 	lookups := pacedLookups{open: a.open, l: limiter}
 	members := newMemberDirectory(lookups, state.NewMembers(a.redis.Client, memberTTLs, nil), log.Named("members"))
 	a.onStop = append(a.onStop, func(context.Context) error { members.Close(); return nil })
-	a.engine = flows.NewDefault(flows.Deps{
+	a.engine = flows.New(flows.Deps{
 		Store:           store,
+		Records:         store,
+		Due:             store,
 		Sender:          ratelimit.NewSender(a.open, limiter),
 		Jobs:            a.queue,
 		Logger:          log,
@@ -156,27 +165,43 @@ func New(ctx context.Context, cfg Config, log *zap.Logger, opts Options) (_ *App
 			return ephemeral.TemplateCard{ID: t.ID, VersionName: t.VersionName, Variables: vars}
 		},
 		ObserveLateness: schedMetrics.ObserveLateness,
-	})
+	}, builtin.Flows()...)
 	// Every replica runs a scheduler: they race harmlessly (see package
 	// schedule), and any one of them alive keeps reminders firing.
 	a.sched = schedule.New(store, a.engine.EnqueueDue, schedule.Config{Now: opts.Now, Metrics: schedMetrics}, log)
 	a.runner = a.engine
+	// The queue takes the kinds the flows declare, with their policies; a
+	// bad or conflicting declaration stops botd here.
+	if err := a.queue.Register(a.engine.JobSpecs()...); err != nil {
+		return nil, err
+	}
 
+	if err := checkEventMode(cfg.EventMode); err != nil {
+		return nil, err
+	}
 	hooks, err := webhook.New(webhook.Config{
 		AppID:               cfg.AppID,
 		VerificationToken:   cfg.VerificationToken,
 		EncryptKey:          cfg.EncryptKey,
 		LegacyCardCallbacks: cfg.LegacyCardCallbacks,
+		LongConnection:      cfg.longConnection(),
 	}, a.engine, store, log.Named("webhook"), reg)
 	if err != nil {
 		return nil, err
+	}
+	if cfg.longConnection() {
+		if a.recv, err = newReceiver(cfg, hooks, log, reg); err != nil {
+			return nil, err
+		}
 	}
 
 	r := chi.NewRouter()
 	// requestid rather than chi's RequestID: it keeps a client's X-Request-Id
 	// only if it is short and safe, so no request can grow a log line.
 	r.Use(requestid.Middleware, middleware.Recoverer)
-	hooks.Routes(r)
+	if a.recv == nil {
+		hooks.Routes(r) // websocket mode: the events arrive on the long connection
+	}
 	r.Get("/healthz", func(w http.ResponseWriter, _ *http.Request) { writeText(w, http.StatusOK, "ok") })
 	r.Get("/readyz", a.handleReady)
 	metrics := promhttp.HandlerFor(reg, promhttp.HandlerOpts{})
@@ -231,9 +256,7 @@ func (a *App) Start(ctx context.Context) error {
 		go a.serve(a.metrics, a.metLn)
 	}
 	go a.botID.resolve(ctx, a.open, a.log, a.stopped)
-	if a.cfg.EncryptKey == "" {
-		a.log.Warn("no encrypt key configured: events are neither encrypted nor signed; set BOTD_ENCRYPT_KEY in production")
-	}
+	a.startReceiving(ctx)
 	a.log.Info("botd listening", zap.String("addr", ln.Addr().String()), zap.String("metrics_addr", a.MetricsAddr()),
 		zap.Bool("in_process_redis", a.redis.Embedded), zap.String("open_base_url", a.cfg.OpenBaseURL))
 	return nil
@@ -257,6 +280,7 @@ func (a *App) serve(srv *http.Server, ln net.Listener) {
 func (a *App) stopServing(ctx context.Context) error {
 	steps := []func(context.Context) error{
 		func(ctx context.Context) error { return shutdownServer(ctx, a.server) },
+		a.stopReceiving,
 		func(context.Context) error { a.sched.Stop(); return nil },
 		a.queue.Shutdown,
 	}
@@ -389,8 +413,9 @@ func (a *App) teardown(ctx context.Context) error {
 	return errors.Join(errs...)
 }
 
-// handleReady answers 200 when Redis answers and a tenant token can be had.
-// Load balancers call it; keep it cheap (the token is cached).
+// handleReady answers 200 when Redis answers, a tenant token can be had and,
+// in websocket mode, the long connection is up. Load balancers call it; keep
+// it cheap (the token is cached).
 func (a *App) handleReady(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 3*time.Second)
 	defer cancel()
@@ -402,6 +427,10 @@ func (a *App) handleReady(w http.ResponseWriter, r *http.Request) {
 	if err := a.open.Ready(ctx); err != nil {
 		a.log.Warn("not ready: tenant token", zap.Error(err))
 		writeText(w, http.StatusServiceUnavailable, "open platform: no tenant token")
+		return
+	}
+	if why := a.receiving(); why != "" {
+		writeText(w, http.StatusServiceUnavailable, why)
 		return
 	}
 	writeText(w, http.StatusOK, "ready")

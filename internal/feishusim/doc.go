@@ -13,6 +13,21 @@
 //   - Platform is the platform's sending side: it builds real event and card
 //     callback payloads, encrypts (Encrypt) and signs (Sign, SignLegacy) them
 //     and POSTs them to botd's webhooks, including deliberately bad requests.
+//     With Platform.LongConn set it delivers them over the long connection
+//     instead.
+//   - LongConn (Server.LongConn) is the platform's side of the long
+//     connection (feishu-platform.md §5), spoken as the SDK's ws client
+//     expects it: POST /callback/ws/endpoint checks the app's credentials
+//     and hands out a one-time WebSocket URL and a ClientConfig; on the
+//     socket, pbbp2 frames (the SDK's ws.Frame): pings answered with pongs
+//     carrying the ClientConfig, each delivery to one connection chosen at
+//     random, in fragments (headers sum, seq) when it is long, and
+//     acknowledged by the client on a frame with the same message_id within
+//     3 s (code 200, or 500 for "deliver again"). It can cut every
+//     connection (DropAll) and go half-open (HalfOpen: the socket stays up,
+//     nothing passes either way), refuses more than 50 connections, a wrong
+//     secret or a reused URL as the SDK expects (codes 514, 1000040350,
+//     403), and closes a connection that breaks the protocol.
 //
 // The point is to fail where the platform would fail, so a refusal here is a
 // bug in the client unless one of the assumptions below is wrong.
@@ -61,6 +76,13 @@
 // an old Lark sample) are refused because the component docs specify
 // yyyy-MM-dd; "note" is accepted in JSON 2.0; the nesting limit counts
 // containers but not a column inside its column_set.
+//
+// Long connection: the endpoint answers refusals with HTTP 200 and a code;
+// a silent client is dropped after twice the ping interval plus 5 s (the
+// SDK's own read deadline, applied by the platform too); fragments are 16 KiB
+// and 20 ms apart (see LongConnOptions.FragmentGap for why); a delivery's
+// frame message_id is new for every attempt, also for a redelivery of the
+// same event. The platform's own values for these are not documented.
 //
 // Platform: events carry X-Lark-Request-Timestamp in Unix seconds; without
 // an EncryptKey the body is plaintext and no X-Lark-Signature is sent;

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -14,9 +15,19 @@ import (
 // Platform is the platform's sending side: it builds the requests Feishu
 // sends to a bot's webhooks (events, card callbacks, URL verification),
 // encrypts them when EncryptKey is set, signs them and POSTs them.
+//
+// With LongConn set it delivers over the long connection instead, as the
+// platform does for an app in long-connection mode: plain JSON (neither
+// encrypted nor signed) to one of the app's connections, the
+// acknowledgement's code standing for the HTTP status and its data for the
+// body.
 type Platform struct {
 	EventURL string // event subscription request URL (/webhook/event)
 	CardURL  string // callback URL (/webhook/card); EventURL when empty
+
+	// LongConn, when set, carries every delivery instead of HTTP: the
+	// URLs, EncryptKey and Client are not used.
+	LongConn *LongConn
 
 	AppID             string
 	TenantKey         string
@@ -136,6 +147,14 @@ func (p *Platform) buildEvent(eventID, eventType string, event any) ([]byte, err
 // {"encrypt": ...} when EncryptKey is set (unless opts.Legacy), with the
 // timestamp, nonce and signature headers.
 func (p *Platform) Deliver(ctx context.Context, url string, plaintext []byte, opts DeliverOpts) (Result, error) {
+	if p.LongConn != nil {
+		if opts != (DeliverOpts{}) {
+			// Nothing is signed on the long connection, and the legacy
+			// format does not travel on it (§5): such a test means HTTP.
+			return Result{}, errors.New("feishusim: deliver: signing options and the legacy format do not apply to the long connection")
+		}
+		return p.Resend(ctx, Sent{URL: longConnURL, Body: plaintext})
+	}
 	body := plaintext
 	if p.EncryptKey != "" && !opts.Legacy {
 		enc, err := Encrypt(plaintext, p.EncryptKey)
@@ -182,9 +201,21 @@ func (p *Platform) signature(ts, nonce string, body []byte, opts DeliverOpts) st
 	}
 }
 
+// longConnURL is Sent.URL of a delivery over the long connection.
+const longConnURL = "longconn:"
+
 // Resend POSTs a request exactly as sent before, e.g. to test replay
-// protection with identical bytes, timestamp, nonce and signature.
+// protection with identical bytes, timestamp, nonce and signature. With
+// LongConn set it delivers the same payload over the long connection again:
+// the platform's redelivery.
 func (p *Platform) Resend(ctx context.Context, s Sent) (Result, error) {
+	if p.LongConn != nil {
+		a, err := p.LongConn.Deliver(ctx, s.Body)
+		if err != nil {
+			return Result{Sent: s}, err
+		}
+		return Result{Status: a.Code, Body: a.Data, Sent: s}, nil
+	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.URL, bytes.NewReader(s.Body))
 	if err != nil {
 		return Result{}, fmt.Errorf("feishusim: deliver: %w", err)

@@ -10,8 +10,8 @@ import (
 )
 
 // Call is one request the simulator answered, in arrival order. It never
-// holds the Authorization header, and the app_secret of a token request is
-// replaced by "REDACTED".
+// holds the Authorization header, and the app secret of a token or
+// long-connection endpoint request is replaced by "REDACTED".
 type Call struct {
 	Seq      int64           `json:"seq"`
 	Time     time.Time       `json:"time"` // simulator clock when the request arrived
@@ -141,7 +141,7 @@ func (s *Server) record(next http.Handler) http.Handler {
 			Code int `json:"code"`
 		}
 		_ = json.Unmarshal(cw.body.Bytes(), &answer)
-		if r.URL.Path == tokenPath {
+		if r.URL.Path == tokenPath || r.URL.Path == EndpointPath {
 			body = redactSecret(body)
 		}
 		s.rec.add(Call{
@@ -176,8 +176,10 @@ func redactSecret(body []byte) []byte {
 	if json.Unmarshal(body, &m) != nil {
 		return []byte(`"(unparsable token request, not recorded)"`)
 	}
-	if _, ok := m["app_secret"]; ok {
-		m["app_secret"] = "REDACTED"
+	for _, k := range []string{"app_secret", "AppSecret", "ClientAssertion"} {
+		if _, ok := m[k]; ok {
+			m[k] = "REDACTED"
+		}
 	}
 	b, _ := json.Marshal(m)
 	return b

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"sync"
 	"testing"
 	"time"
 
@@ -16,7 +17,10 @@ import (
 // accept exactly what that client sends, token flow included.
 func TestSDKClientAgainstSimulator(t *testing.T) {
 	e := newEnv(t, true)
-	client := lark.NewClient("cli_test", "secret", lark.WithOpenBaseUrl(e.srv.URL), lark.WithReqTimeout(5*time.Second))
+	// The SDK's token cache is one per process, by app id: a cache of the
+	// test's own keeps a token from an earlier run (-count) out of it.
+	client := lark.NewClient("cli_test", "secret", lark.WithOpenBaseUrl(e.srv.URL), lark.WithReqTimeout(5*time.Second),
+		lark.WithTokenCache(&testTokenCache{m: map[string]string{}}))
 	ctx := context.Background()
 
 	raw, err := client.Post(ctx, "/open-apis/ephemeral/v1/send", map[string]any{
@@ -63,4 +67,24 @@ func TestSDKClientAgainstSimulator(t *testing.T) {
 	if err != nil || refused.Code != CodeMsgBotNotInChat || refused.StatusCode != http.StatusBadRequest {
 		t.Fatalf("refusal: %v %+v", err, refused)
 	}
+}
+
+// testTokenCache is a larkcore.Cache in memory (expiry ignored: the test is
+// short).
+type testTokenCache struct {
+	mu sync.Mutex
+	m  map[string]string
+}
+
+func (c *testTokenCache) Set(_ context.Context, key, value string, _ time.Duration) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.m[key] = value
+	return nil
+}
+
+func (c *testTokenCache) Get(_ context.Context, key string) (string, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.m[key], nil
 }

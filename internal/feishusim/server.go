@@ -28,6 +28,9 @@ type Options struct {
 	// EnforceRateLimits turns on the documented quotas (see ratelimit.go).
 	EnforceRateLimits bool
 	Logger            *zap.Logger // default zap.NewNop()
+	// LongConn shapes the long connection (POST /callback/ws/endpoint and
+	// its WebSocket; see longconn.go).
+	LongConn LongConnOptions
 }
 
 // Server simulates the Open API. It is an http.Handler; mount it at the root
@@ -40,7 +43,9 @@ type Server struct {
 	router chi.Router
 	limits *limiter
 	rec    *recorder
-	fault  atomic.Pointer[func(*http.Request) *Fault]
+	// longConn is the platform's side of the long connection.
+	longConn *LongConn
+	fault    atomic.Pointer[func(*http.Request) *Fault]
 
 	mu         sync.Mutex // guards everything below
 	tokens     map[string]time.Time
@@ -89,6 +94,8 @@ func New(opts Options) *Server {
 		users:  map[string]*User{},
 	}
 	s.resetWorld()
+	s.longConn = newLongConn(s, opts.LongConn)
+	s.opts.LongConn = s.longConn.opts
 	s.router = s.routes()
 	return s
 }
@@ -96,7 +103,15 @@ func New(opts Options) *Server {
 // Options returns the effective options (defaults filled in).
 func (s *Server) Options() Options { return s.opts }
 
-func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.router.ServeHTTP(w, r) }
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Path == longConnPath {
+		// The WebSocket is hijacked from the server: the recorder, which
+		// wraps the ResponseWriter, cannot stand in front of it.
+		s.longConn.handleConnect(w, r)
+		return
+	}
+	s.router.ServeHTTP(w, r)
+}
 
 // routes is the simulated API surface. Every route is recorded; all but the
 // token route need a tenant token.
@@ -109,6 +124,9 @@ func (s *Server) routes() chi.Router {
 	r.MethodNotAllowed(s.adapt(func(*http.Request, []byte) (any, *apiError) {
 		return nil, &apiError{Status: http.StatusMethodNotAllowed, Code: http.StatusMethodNotAllowed, Msg: "method not allowed"}
 	}))
+	// The long connection's bootstrap: not an Open API call (no token, its
+	// own answer format), but recorded like one.
+	r.Post(EndpointPath, s.longConn.handleEndpoint)
 	r.Route("/open-apis", func(r chi.Router) {
 		r.With(s.requireJSON).Post("/auth/v3/tenant_access_token/internal", s.adapt(s.handleTenantToken))
 		r.Group(func(r chi.Router) {

@@ -25,8 +25,15 @@ const maxText = 4000
 
 var typedSeq atomic.Int64
 
+// worldView is the world as the page reads it, with the example commands
+// of botd's flows (the registry's: flows.Exampler) for the message box.
+type worldView struct {
+	World
+	Examples []string `json:"examples"`
+}
+
 func (s *Server) handleWorld(w http.ResponseWriter, _ *http.Request) {
-	writeJSON(w, http.StatusOK, s.world)
+	writeJSON(w, http.StatusOK, worldView{World: s.world, Examples: s.examples()})
 }
 
 func (s *Server) handleState(w http.ResponseWriter, _ *http.Request) {

@@ -17,9 +17,14 @@ import (
 )
 
 // testBotd runs botd as cmd/botd wires it (internal/app) on a free
-// loopback port against the simulator sim, with sim's clock.
-func testBotd(t *testing.T, sim *Simulator) (url string, fl []flows.Flow) {
+// loopback port against the simulator sim, with sim's clock; with longConn,
+// in websocket mode, and it returns once botd has opened the connection.
+func testBotd(t *testing.T, sim *Simulator, longConn bool) (url string, fl []flows.Flow) {
 	t.Helper()
+	mode := app.EventModeWebhook
+	if longConn {
+		mode = app.EventModeWebSocket
+	}
 	bot := apptest.Start(t, app.Config{
 		Addr:  "127.0.0.1:0",
 		AppID: sim.Creds.AppID, AppSecret: sim.Creds.AppSecret,
@@ -30,13 +35,28 @@ func testBotd(t *testing.T, sim *Simulator) (url string, fl []flows.Flow) {
 		Timezone:    time.UTC,
 		Locale:      "en_us",
 		JobWorkers:  4,
+		EventMode:   mode,
 	}, app.Options{Now: sim.Clock.Now})
+	if longConn {
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		defer cancel()
+		if err := sim.WaitLongConn(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
 	return "http://" + bot.Addr(), bot.Flows()
 }
 
 // testPlayground is the playground's server over real HTTP, with botd and
 // the simulator behind it.
 func testPlayground(t *testing.T) (*Server, *httptest.Server) {
+	t.Helper()
+	return testPlaygroundIn(t, false)
+}
+
+// testPlaygroundIn is testPlayground with botd in websocket mode when
+// longConn is set: the page's events then travel over the long connection.
+func testPlaygroundIn(t *testing.T, longConn bool) (*Server, *httptest.Server) {
 	t.Helper()
 	log := zaptest.NewLogger(t)
 	ctx := context.Background()
@@ -51,8 +71,8 @@ func testPlayground(t *testing.T) (*Server, *httptest.Server) {
 			t.Errorf("simulator: %v", err)
 		}
 	})
-	botdURL, fl := testBotd(t, sim)
-	pg, err := New(Options{Sim: sim, BotdURL: botdURL, Flows: fl, Log: log.Named("playground")})
+	botdURL, fl := testBotd(t, sim, longConn)
+	pg, err := New(Options{Sim: sim, BotdURL: botdURL, Flows: fl, Log: log.Named("playground"), LongConn: longConn})
 	if err != nil {
 		t.Fatal(err)
 	}

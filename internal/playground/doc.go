@@ -4,7 +4,9 @@
 // The playground plays the Feishu platform and nothing else. What a member
 // types becomes a real, signed and encrypted im.message.receive_v1 event
 // POSTed to botd's webhook; a click or a form submit becomes a real signed
-// card.action.trigger callback. What the members see is derived from the
+// card.action.trigger callback. With botd in websocket mode
+// (BOTD_EVENT_MODE=websocket, Options.LongConn) the same events and callbacks
+// travel over the long connection botd opened to the simulator instead. What the members see is derived from the
 // strict simulator's record of the Open API calls botd made (ephemeral
 // sends and deletes, group posts and PATCHes), never from botd's internals,
 // so the page shows exactly what botd did to the platform. The only state

@@ -135,6 +135,11 @@ func TestSendShowsTheFormToTheSenderOnly(t *testing.T) {
 // form gone.
 func TestSubmitShowsTheGroupCardToEveryone(t *testing.T) {
 	_, srv := testPlayground(t)
+	submitShowsTheGroupCard(t, srv)
+}
+
+func submitShowsTheGroupCard(t *testing.T, srv *httptest.Server) {
+	t.Helper()
 	form := formFor(t, srv, alice, "/todo Buy milk")
 	tomorrow := time.Now().Add(48 * time.Hour).Format("2006-01-02")
 	var ans actionResponse
@@ -167,6 +172,11 @@ func TestSubmitShowsTheGroupCardToEveryone(t *testing.T) {
 // replaces the card in the submitter's column only.
 func TestValidationErrorReplacesTheFormInOneColumn(t *testing.T) {
 	_, srv := testPlayground(t)
+	validationErrorReplacesTheForm(t, srv)
+}
+
+func validationErrorReplacesTheForm(t *testing.T, srv *httptest.Server) {
+	t.Helper()
 	form := formFor(t, srv, carol, "/todo")
 	var ans actionResponse
 	post(t, srv, "/api/action", actionRequest{Member: carol, MessageID: form.ID, Button: "submit_btn", Submit: true,

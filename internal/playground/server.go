@@ -25,9 +25,13 @@ var web embed.FS
 // Options configure a Server.
 type Options struct {
 	Sim     *Simulator   // the simulator botd talks to; required
-	BotdURL string       // base URL of botd's webhooks; required
+	BotdURL string       // base URL of botd's webhooks; required unless LongConn
 	Flows   []flows.Flow // botd's flows, for the preview catalogue
 	Log     *zap.Logger  // default zap.NewNop()
+	// LongConn says botd runs in websocket mode (BOTD_EVENT_MODE): the
+	// platform delivers over the long connection botd opened to the
+	// simulator, not to BotdURL.
+	LongConn bool
 	// Exposed says the operator chose to serve the page beyond loopback
 	// (botd -playground -playground-expose): the API then accepts any Host
 	// name, still refusing cross-origin requests.
@@ -55,8 +59,8 @@ type Server struct {
 
 // New returns the playground's server for botd at opts.BotdURL.
 func New(opts Options) (*Server, error) {
-	if opts.Sim == nil || opts.BotdURL == "" {
-		return nil, errors.New("playground: New needs a simulator and botd's URL")
+	if opts.Sim == nil || (opts.BotdURL == "" && !opts.LongConn) {
+		return nil, errors.New("playground: New needs a simulator and, unless botd is on the long connection, botd's URL")
 	}
 	if opts.Log == nil {
 		opts.Log = zap.NewNop()
@@ -70,6 +74,9 @@ func New(opts Options) (*Server, error) {
 		log:      opts.Log,
 		closed:   make(chan struct{}),
 		exposed:  opts.Exposed,
+	}
+	if opts.LongConn {
+		s.platform = opts.Sim.LongConnPlatform()
 	}
 	s.router = s.routes()
 	return s, nil

@@ -63,8 +63,8 @@ func StartSimulator(ctx context.Context, creds Credentials, world World, clk *cl
 	return s, nil
 }
 
-// Platform returns the platform's sending side, delivering to botd at
-// botdURL with the app's credentials.
+// Platform returns the platform's sending side, delivering to botd's
+// webhooks at botdURL with the app's credentials.
 //
 // It signs with the wall clock, not the shared one: botd checks the
 // X-Lark-Request-Timestamp window against its own wall clock, so an event
@@ -81,8 +81,26 @@ func (s *Simulator) Platform(botdURL string) *feishusim.Platform {
 	}
 }
 
-// Close stops the simulator's HTTP server within ctx.
+// LongConnPlatform returns the platform's sending side for botd in
+// websocket mode: every event and callback goes over the long connection
+// botd opened to the simulator, plain JSON as the platform sends it there.
+func (s *Simulator) LongConnPlatform() *feishusim.Platform {
+	return &feishusim.Platform{
+		LongConn:  s.Sim.LongConn(),
+		AppID:     s.Creds.AppID,
+		TenantKey: s.Creds.TenantKey,
+	}
+}
+
+// WaitLongConn waits until botd has opened the long connection, or ctx ends.
+func (s *Simulator) WaitLongConn(ctx context.Context) error {
+	return s.Sim.LongConn().WaitConns(ctx, 1)
+}
+
+// Close stops the simulator's HTTP server within ctx, long connections
+// included (Shutdown leaves hijacked connections alone).
 func (s *Simulator) Close(ctx context.Context) error {
+	s.Sim.LongConn().Close()
 	if err := s.srv.Shutdown(ctx); err != nil {
 		return fmt.Errorf("playground: simulator shutdown: %w", err)
 	}

@@ -26,7 +26,7 @@ const releaseTimeout = 2 * time.Second
 // still there is answered 503, to be retried, not taken for a duplicate. A
 // duplicate leaves nothing behind: the keys are claimed all or none.
 func (h *Handler) once(c *call, keys []string, do func(context.Context) error) (dup bool, err error) {
-	ctx := c.r.Context()
+	ctx := c.ctx
 	taken, handled, err := h.claims.Claim(ctx, h.cfg.ClaimLease, keys...)
 	if err != nil {
 		return false, fmt.Errorf("claiming %v: %w", keys, err)
@@ -56,10 +56,11 @@ func (h *Handler) once(c *call, keys []string, do func(context.Context) error) (
 }
 
 // release frees claims on a context detached from the request: when the
-// platform hangs up (its 3 s deadline), the release must still happen, or
-// the redelivery would be taken for a duplicate and the event lost.
+// platform hangs up (its 3 s deadline) or the connection drops, the release
+// must still happen, or the redelivery would be taken for a duplicate and
+// the event lost.
 func (h *Handler) release(c *call, keys []string) {
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(c.r.Context()), releaseTimeout)
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(c.ctx), releaseTimeout)
 	defer cancel()
 	if err := h.claims.Release(ctx, keys...); err != nil {
 		c.log.Error("cannot release claims; a redelivery will be taken for a duplicate until they expire",

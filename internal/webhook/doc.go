@@ -4,10 +4,18 @@
 // duplicates and hands the result to the flows as a flows.Message or a
 // flows.Action. It answers with the statuses fixed by docs/contract.md.
 //
+// In long-connection mode (BOTD_EVENT_MODE=websocket) the routes are not
+// served: package longconn receives the same events and callbacks over the
+// platform's WebSocket and hands each payload to Handler.Deliver, which runs
+// the same pipeline from parsing on (the connection, not a signature, proves
+// the origin), so de-duplication, flows and answers are the same in both
+// modes.
+//
 // Every request runs the same pipeline, one file per step:
 //
 //	handler.go   Config, the Flows and Claims interfaces it needs, New
 //	routes.go    method check, body cap (413), dispatch by kind, one writer for every answer
+//	deliver.go   the entry point for the long connection: size, parsing, app_id, then dispatch
 //	verify.go    signature over the raw body (SHA-256 with the Encrypt Key, or the
 //	             legacy SHA-1 with the Verification Token), token, app_id (401)
 //	timestamp.go X-Lark-Request-Timestamp: placed in time, inside the window (401)
@@ -19,6 +27,7 @@
 //	answer.go    callback answers (toast, card) and JSON writing
 //	errors.go    refusals: the only place statuses other than 200 come from
 //	metrics.go   botd_webhook_requests_total{route,outcome}, botd_webhook_request_duration_seconds{route}
+//	             (route is event, card, or longconn for deliveries over the long connection)
 //
 // The platform's SDK (oapi-sdk-go) is used for its models and, in tests, its
 // signing and decryption helpers, but not for its HTTP handler: that handler

@@ -43,6 +43,11 @@ type Config struct {
 	// request (and the plaintext handshake of that URL) is refused with 401.
 	LegacyCardCallbacks bool
 
+	// LongConnection says deliveries come over the platform's long
+	// connection (Deliver), not to the HTTP routes: no Verification Token
+	// is needed then, and Routes must not be used.
+	LongConnection bool
+
 	MaxBodyBytes    int64         // 0: DefaultMaxBodyBytes
 	TimestampWindow time.Duration // 0: DefaultTimestampWindow
 	ClaimTTL        time.Duration // 0: DefaultClaimTTL; must exceed 2×TimestampWindow
@@ -86,10 +91,13 @@ type Handler struct {
 // New checks cfg, fills in its defaults and builds a Handler. Metrics are
 // registered on reg unless it is nil; log may be nil.
 func New(cfg Config, f Flows, c Claims, log *zap.Logger, reg prometheus.Registerer) (*Handler, error) {
-	if cfg.VerificationToken == "" {
+	if cfg.VerificationToken == "" && !cfg.LongConnection {
 		// Without a token there would be nothing to check when no Encrypt
 		// Key is set, and the legacy card signature would be forgeable.
 		return nil, errors.New("webhook: a verification token is required")
+	}
+	if cfg.LongConnection && cfg.LegacyCardCallbacks {
+		return nil, errors.New("webhook: the long connection does not carry the legacy card format")
 	}
 	if f == nil || c == nil {
 		return nil, errors.New("webhook: flows and claims are required")

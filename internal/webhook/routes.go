@@ -1,6 +1,7 @@
 package webhook
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -30,6 +31,11 @@ const (
 // Feishu/Lark platform only; the method is checked here rather than by chi
 // so that a wrong method is counted and answered like every other refusal.
 func (h *Handler) Routes(r chi.Router) {
+	if h.cfg.LongConnection {
+		// No token was required: serving the routes now would accept
+		// unsigned requests from anyone who can reach them.
+		panic("webhook: Routes on a handler configured for the long connection")
+	}
 	// platform: the event subscription URL. url_verification,
 	// im.message.receive_v1, and card.action.trigger when callbacks are
 	// subscribed on the same URL.
@@ -44,7 +50,8 @@ func (h *Handler) Routes(r chi.Router) {
 // log line of a refusal carries everything learned before it.
 type call struct {
 	rt  route
-	r   *http.Request
+	ctx context.Context // the request's, or the long connection's delivery
+	r   *http.Request   // nil for a delivery over the long connection
 	log *zap.Logger
 }
 
@@ -55,21 +62,31 @@ func (c *call) with(fields ...zap.Field) { c.log = c.log.With(fields...) }
 func (h *Handler) serve(rt route) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		c := &call{rt: rt, r: r, log: h.log.With(zap.String("route", string(rt)), zap.String("request_id", requestID(r)))}
+		c := &call{rt: rt, ctx: r.Context(), r: r, log: h.log.With(zap.String("route", string(rt)), zap.String("request_id", requestID(r)))}
 		var outcome string
-		if rep, err := h.handleSafely(w, c); err != nil {
+		if rep, err := h.safely(c, func() (reply, error) { return h.handle(w, c) }); err != nil {
 			outcome = refuse(w, c, err)
 		} else {
 			outcome = rep.outcome
-			accept(w, c, rep)
+			writeJSON(w, http.StatusOK, encodeReply(c, rep))
 		}
 		h.metrics.observe(rt, outcome, time.Since(start))
 	}
 }
 
-// refuse writes a refusal and returns its outcome. The reason and cause are
-// logged, not sent.
+// refuse writes a refusal and returns its outcome.
 func refuse(w http.ResponseWriter, c *call, err error) string {
+	ref := logRefusal(c, err)
+	if ref.status == http.StatusMethodNotAllowed {
+		w.Header().Set("Allow", http.MethodPost)
+	}
+	writeJSON(w, ref.status, errorBody(ref.status))
+	return outcomeOf(ref.status)
+}
+
+// logRefusal logs why a request or delivery was refused: the reason and
+// cause are logged, never sent; only our own failures are errors.
+func logRefusal(c *call, err error) *refusal {
 	ref := asRefusal(err)
 	fields := []zap.Field{zap.Int("status", ref.status), zap.String("reason", ref.reason)}
 	if ref.err != nil {
@@ -80,15 +97,11 @@ func refuse(w http.ResponseWriter, c *call, err error) string {
 	} else {
 		c.log.Info("request refused", fields...)
 	}
-	if ref.status == http.StatusMethodNotAllowed {
-		w.Header().Set("Allow", http.MethodPost)
-	}
-	writeJSON(w, ref.status, errorBody(ref.status))
-	return outcomeOf(ref.status)
+	return ref
 }
 
-// accept writes a 200 answer: the reply's body, or {}.
-func accept(w http.ResponseWriter, c *call, rep reply) {
+// encodeReply is the body of a 200 answer: the reply's body, or {}.
+func encodeReply(c *call, rep reply) []byte {
 	body := []byte(emptyObject)
 	if rep.body != nil {
 		if b, err := json.Marshal(rep.body); err != nil {
@@ -98,12 +111,12 @@ func accept(w http.ResponseWriter, c *call, rep reply) {
 		}
 	}
 	c.log.Debug("answered", zap.String("outcome", rep.outcome))
-	writeJSON(w, http.StatusOK, body)
+	return body
 }
 
-// handleSafely runs the pipeline and turns a panic into a 503: whatever a
-// client sends, the answer is never a 500.
-func (h *Handler) handleSafely(w http.ResponseWriter, c *call) (rep reply, err error) {
+// safely runs a pipeline and turns a panic into a 503: whatever a client
+// sends, the answer is never a 500.
+func (h *Handler) safely(c *call, run func() (reply, error)) (rep reply, err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			if p == http.ErrAbortHandler {
@@ -113,7 +126,7 @@ func (h *Handler) handleSafely(w http.ResponseWriter, c *call) (rep reply, err e
 			rep, err = reply{}, unavailable("panic", fmt.Errorf("%v", p))
 		}
 	}()
-	return h.handle(w, c)
+	return run()
 }
 
 // handle is the pipeline: method, body, then open (signature, decryption,
@@ -170,7 +183,9 @@ func (h *Handler) dispatch(c *call, env *envelope, p proof) (reply, error) {
 		}
 		switch env.Header.EventType {
 		case eventMessageReceive:
-			if c.rt == routeEvent {
+			// Events come to the event URL or the long connection, never
+			// to the callback URL.
+			if c.rt != routeCard {
 				return h.handleMessage(c, env)
 			}
 		case eventCardAction:

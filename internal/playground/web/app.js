@@ -59,7 +59,7 @@ function buildColumns() {
       <form class="composer">
         <label class="sr-only" for="msg-${esc(m.open_id)}">Message as ${esc(m.name)}</label>
         <input id="msg-${esc(m.open_id)}" name="text" autocomplete="off"
-          placeholder="Message ${esc(state.world.chat_name)} as ${esc(m.name)}, e.g. /todo Buy milk @Bob">
+          placeholder="Message ${esc(state.world.chat_name)} as ${esc(m.name)}, e.g. ${esc((state.world.examples || [])[0] || '/help')}">
         <button type="submit" class="send">Send</button>
       </form>`;
     root.appendChild(col);
