@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -79,7 +80,10 @@ type memberDirectory struct {
 	walks map[string]*memberWalk // reads in progress, by chat
 }
 
-var _ flows.MemberSource = (*memberDirectory)(nil)
+var (
+	_ flows.MemberSource = (*memberDirectory)(nil)
+	_ flows.MemberLister = (*memberDirectory)(nil)
+)
 
 func newMemberDirectory(open memberLister, cache memberCache, log *zap.Logger) *memberDirectory {
 	base, cancel := context.WithCancel(context.Background())
@@ -113,6 +117,23 @@ func (d *memberDirectory) IsMember(ctx context.Context, chatID, openID string) (
 		return false, fmt.Errorf("members of %s: %w", chatID, errRecentFailure)
 	}
 	return d.walk(chatID).wait(ctx, openID)
+}
+
+// ChatMembers lists chatID's members (flows.MemberLister, behind
+// Host.ChatMembers: /announce's audience and nudge). It reads the whole
+// list, joining a read already in progress for the chat (whose outcome
+// every IsMember then finds cached), paged and paced like every read. A
+// chat too big to read whole, or a list that cannot be read, is an error:
+// a partial list would nudge the wrong members.
+func (d *memberDirectory) ChatMembers(ctx context.Context, chatID string) ([]string, error) {
+	if !platformid.IsChatID(chatID) {
+		return nil, fmt.Errorf("members of %q: not a chat id", chatID)
+	}
+	ids, err := d.walk(chatID).all(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("members of %s: %w", chatID, err)
+	}
+	return ids, nil
 }
 
 // walk returns the read of chatID's list in progress, starting one if
@@ -168,7 +189,7 @@ func (d *memberDirectory) run(chatID string, w *memberWalk) {
 		}
 		log.Warn("cannot read a chat's member list; card buttons there answer \"try again\" meanwhile", zap.Error(err))
 	}
-	w.finish(err)
+	w.finish(ids, err)
 	d.mu.Lock()
 	delete(d.walks, chatID)
 	d.mu.Unlock()
@@ -203,6 +224,7 @@ func (d *memberDirectory) read(ctx context.Context, chatID string, w *memberWalk
 type memberWalk struct {
 	mu      sync.Mutex
 	seen    map[string]bool
+	ids     []string // every member, in list order, once done without error
 	done    bool
 	err     error
 	changed chan struct{} // closed on every page and at the end
@@ -218,11 +240,35 @@ func (w *memberWalk) add(ids []string) {
 	w.changed = make(chan struct{})
 }
 
-func (w *memberWalk) finish(err error) {
+func (w *memberWalk) finish(ids []string, err error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	w.done, w.err = true, err
+	if err == nil {
+		w.ids = ids
+	}
 	close(w.changed)
+}
+
+// all returns every member once the list ends, or the read's error, or
+// ctx's.
+func (w *memberWalk) all(ctx context.Context) ([]string, error) {
+	for {
+		w.mu.Lock()
+		ids, done, err, changed := w.ids, w.done, w.err, w.changed
+		w.mu.Unlock()
+		switch {
+		case done && err != nil:
+			return nil, err
+		case done:
+			return slices.Clone(ids), nil
+		}
+		select {
+		case <-changed:
+		case <-ctx.Done():
+			return nil, fmt.Errorf("member list still being read: %w", context.Cause(ctx))
+		}
+	}
 }
 
 // wait returns as soon as openID shows up, or the list ends, or ctx ends.

@@ -272,3 +272,55 @@ func TestMemberDirectoryTooBig(t *testing.T) {
 		t.Fatalf("%d pages read, want 2", n)
 	}
 }
+
+// ChatMembers lists every member, in list order, in one paced read that
+// clicks at the same time share and whose outcome answers later clicks
+// from the cache; a list cut short or unreadable is an error, never a
+// partial list. The engine reaches it as Host.ChatMembers (flows.Deps.Members).
+func TestMemberDirectoryListsMembers(t *testing.T) {
+	w := newMemberWorld(t)
+	d := w.directory(t)
+	var lister flows.MemberLister = d // what Host.ChatMembers asserts
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		if !isMember(t, d, bigChat, member(200)) {
+			t.Error("a member refused while the list is read")
+		}
+	})
+	ids, err := lister.ChatMembers(context.Background(), bigChat)
+	wg.Wait()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ids) != 250 || ids[0] != member(0) || ids[249] != member(249) {
+		t.Fatalf("ChatMembers: %d members (%v...), want the 250 in order", len(ids), ids[:min(3, len(ids))])
+	}
+	idle(t, d)
+	if n := w.pages(); n != 3 {
+		t.Fatalf("%d pages for a list and a click, want 3", n)
+	}
+	if !isMember(t, d, bigChat, member(249)) || w.pages() != 3 {
+		t.Fatal("the listed members are not cached for clicks")
+	}
+	if n := w.rdb.ZCard(context.Background(), "botd:rl:app:"+string(ratelimit.APIChatMembers)).Val(); n != 3 {
+		t.Errorf("%d member list calls paced, want 3", n)
+	}
+
+	if _, err := d.ChatMembers(context.Background(), "not a chat"); err == nil {
+		t.Error("a malformed chat id listed")
+	}
+	d.maxPages = 2
+	if ids, err := d.ChatMembers(context.Background(), bigChat); err == nil {
+		t.Fatalf("a chat too big to read whole listed %d members, want an error", len(ids))
+	}
+	d.maxPages = maxMemberPages
+	w.sim.SetFault(func(r *http.Request) *feishusim.Fault {
+		if strings.HasSuffix(r.URL.Path, "/members") {
+			return &feishusim.Fault{Status: http.StatusInternalServerError, Code: 500}
+		}
+		return nil
+	})
+	if _, err := d.ChatMembers(context.Background(), bigChat); err == nil {
+		t.Fatal("an unreadable list: no error")
+	}
+}

@@ -7,6 +7,7 @@ package builtin
 
 import (
 	"github.com/botd/botd/internal/flows"
+	"github.com/botd/botd/internal/flows/announce"
 	"github.com/botd/botd/internal/flows/help"
 	"github.com/botd/botd/internal/flows/remind"
 	"github.com/botd/botd/internal/flows/todo"
@@ -18,6 +19,7 @@ func Flows() []flows.Flow {
 	all = []flows.Flow{
 		todo.Flow{},
 		remind.Flow{},
+		announce.Flow{},
 		help.New(func() []flows.Flow { return all }),
 	}
 	return all
