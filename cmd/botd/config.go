@@ -54,6 +54,10 @@ type Config struct {
 	Locale            string        `yaml:"locale"`
 	ShutdownTimeout   time.Duration `yaml:"shutdown_timeout"`
 	JobWorkers        int           `yaml:"job_workers"`
+	// OrphanAfter is how long a running job's worker may miss its
+	// heartbeats before any replica takes the job for orphaned (its process
+	// died) and runs it again (internal/jobs/orphans.go).
+	OrphanAfter time.Duration `yaml:"orphan_after"`
 	// LegacyCardCallbacks ("on"/"off") accepts the older card request URL
 	// format, which is signed with the verification token only.
 	LegacyCardCallbacks string `yaml:"legacy_card_callbacks"`
@@ -114,6 +118,7 @@ func (c Config) App() app.Config {
 		Timezone:            loc,
 		Locale:              c.Locale,
 		JobWorkers:          c.JobWorkers,
+		OrphanAfter:         c.OrphanAfter,
 		LegacyCardCallbacks: c.LegacyCardCallbacks == "on",
 		MetricsAddr:         c.MetricsAddr,
 		FairUse:             flows.FairUse(c.FairUse),
@@ -179,6 +184,7 @@ func Default() Config {
 		Locale:              "en_us",
 		ShutdownTimeout:     15 * time.Second,
 		JobWorkers:          20,
+		OrphanAfter:         10 * time.Second,
 		Quotas:              quotasOf(ratelimit.DefaultLimits()),
 		FairUse:             FairUse(flows.DefaultFairUse()),
 		LegacyCardCallbacks: "off",
@@ -356,6 +362,10 @@ func (c Config) Validate() error {
 	}
 	if c.JobWorkers < 1 || c.JobWorkers > 1000 {
 		bad("job_workers %d: want 1 to 1000", c.JobWorkers)
+	}
+	// asynq heartbeats every 5 s: below 8 s a live job could look orphaned.
+	if c.OrphanAfter < 8*time.Second || c.OrphanAfter > 5*time.Minute {
+		bad("orphan_after %s: want 8s to 5m", c.OrphanAfter)
 	}
 	if err := c.Limits().Validate(); err != nil {
 		bad("quotas: %v", err)

@@ -50,6 +50,9 @@ type Config struct {
 	Timezone          *time.Location // default zone for dates in commands
 	Locale            string         // default card language
 	JobWorkers        int
+	// OrphanAfter is how long a job's worker may miss its heartbeats before
+	// the job is run again elsewhere (jobs.Config.OrphanAfter); zero: 10 s.
+	OrphanAfter time.Duration
 	// LegacyCardCallbacks accepts the older card request URL format on
 	// /webhook/card (signed with the verification token only).
 	LegacyCardCallbacks bool
@@ -137,7 +140,7 @@ func New(ctx context.Context, cfg Config, log *zap.Logger, opts Options) (_ *App
 		return nil, err
 	}
 	a.queue = jobs.New(a.redis.Client, jobs.Config{Metrics: reg, Concurrency: cfg.JobWorkers,
-		ShutdownTimeout: jobsShutdownTimeout(cfg.ShutdownTimeout)}, log)
+		ShutdownTimeout: jobsShutdownTimeout(cfg.ShutdownTimeout), OrphanAfter: cfg.OrphanAfter}, log)
 	schedMetrics := schedule.NewMetrics(reg)
 	lookups := pacedLookups{open: a.open, l: limiter}
 	members := newMemberDirectory(lookups, state.NewMembers(a.redis.Client, memberTTLs, nil), log.Named("members"))

@@ -53,6 +53,11 @@ type Config struct {
 	ShutdownTimeout time.Duration
 	// Queue names the queues: Queue+":interactive" and Queue+":bulk" ["botd"].
 	Queue string
+	// OrphanAfter is how long a running job's worker may go without a
+	// heartbeat before the job is taken for orphaned (its process died) and
+	// put back in its queue by any replica [10s; at least 8s, asynq's
+	// heartbeat being every 5 s]. See orphans.go.
+	OrphanAfter time.Duration
 	// Metrics registers the job metrics; nil registers none.
 	Metrics prometheus.Registerer
 }
@@ -76,6 +81,10 @@ func (c Config) withDefaults() Config {
 	if c.Queue == "" {
 		c.Queue = "botd"
 	}
+	if c.OrphanAfter <= 0 {
+		c.OrphanAfter = 10 * time.Second
+	}
+	c.OrphanAfter = max(c.OrphanAfter, minOrphanAfter)
 	return c
 }
 
@@ -101,6 +110,7 @@ type Queue struct {
 	cfg     Config
 	client  *asynq.Client
 	server  *asynq.Server
+	rdb     redis.UniversalClient // botd's job leases and the orphan scan (orphans.go)
 	log     *zap.Logger
 
 	mu    sync.RWMutex
@@ -108,6 +118,11 @@ type Queue struct {
 
 	stopOnce sync.Once
 	stopped  chan struct{} // closed when the workers have stopped
+
+	// stopScan ends the orphan scan (nil before Start); scanDone is closed
+	// once it has ended.
+	stopScan chan struct{}
+	scanDone chan struct{}
 }
 
 // ErrUnknownKind is returned by Enqueue for a kind nobody registered:
@@ -165,7 +180,7 @@ var _ flows.Jobs = (*Queue)(nil)
 func New(rdb redis.UniversalClient, cfg Config, log *zap.Logger) *Queue {
 	cfg = cfg.withDefaults()
 	log = log.Named("jobs")
-	q := &Queue{cfg: cfg, client: asynq.NewClientFromRedisClient(rdb), log: log, metrics: newMetrics(cfg.Metrics),
+	q := &Queue{cfg: cfg, client: asynq.NewClientFromRedisClient(rdb), rdb: rdb, log: log, metrics: newMetrics(cfg.Metrics),
 		specs: map[flows.JobKind]flows.JobSpec{}}
 	if err := q.Register(flows.StepJobs()...); err != nil {
 		panic(err) // the engine's own steps: a bug in flows
@@ -264,6 +279,14 @@ func (q *Queue) Start(r Runner) error {
 	if err := q.server.Start(mux); err != nil {
 		return fmt.Errorf("jobs: start worker: %w", err)
 	}
+	// Work a dead process left running is resumed now, and then within
+	// seconds of its worker's last heartbeat, rather than after asynq's
+	// lease and recovery poll (orphans.go).
+	q.stopScan, q.scanDone = make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(q.scanDone)
+		q.watchOrphans(q.stopScan)
+	}()
 	return nil
 }
 
@@ -274,7 +297,11 @@ func (q *Queue) run(ctx context.Context, r Runner, sp flows.JobSpec, t *asynq.Ta
 		return fmt.Errorf("jobs: bad payload for %s: %v: %w", kind, err, asynq.SkipRetry)
 	}
 	start := time.Now()
+	taskID, _ := asynq.GetTaskID(ctx)
+	queue, _ := asynq.GetQueueName(ctx)
+	release := q.holdLease(ctx, queue, taskID)
 	err := r.RunJob(flows.WithPriority(ctx, sp.Priority), kind, p.InteractionID)
+	release()
 	outcome := outcomeRetry
 	defer func() { q.metrics.observe(string(kind), outcome, time.Since(start)) }()
 	switch {
@@ -328,6 +355,10 @@ func (q *Queue) Shutdown(ctx context.Context) error {
 		q.stopped = make(chan struct{})
 		go func() {
 			defer close(q.stopped)
+			if q.stopScan != nil {
+				close(q.stopScan)
+				<-q.scanDone
+			}
 			q.server.Shutdown()  // waits at most cfg.ShutdownTimeout for running jobs
 			_ = q.client.Close() // the connection is the caller's: only the client's state goes
 		}()

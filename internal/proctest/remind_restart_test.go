@@ -75,7 +75,9 @@ func TestRemindSurvivesRestart(t *testing.T) {
 	if err := p.Start(); err != nil {
 		t.Fatal(err)
 	}
+	started := time.Now()
 	waitFor(t, 20*time.Second, "the reminder", func() bool { return len(w.sim.Messages()) >= 2 })
+	t.Logf("reminder fired; settled %s after the last start", time.Since(started).Round(time.Millisecond))
 	sleep(ctx, 2*time.Second) // anything more would come now
 	msgs := w.sim.Messages()
 	if len(msgs) != 2 {

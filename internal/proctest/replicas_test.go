@@ -4,9 +4,12 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"net/http"
 	"os"
 	"testing"
 	"time"
+
+	"github.com/botd/botd/internal/feishusim"
 )
 
 // Two replicas on one Redis: every command reaches replica A and every
@@ -92,4 +95,41 @@ func countLogLines(t *testing.T, msg string, procs ...*Process) map[string]map[s
 		}
 	}
 	return out
+}
+
+// A replica SIGKILLed mid-flow and never started again: the jobs it was
+// running are resumed by the replica that lives, within seconds of the
+// dead one's last heartbeat (internal/jobs/orphans.go), and every flow still
+// completes exactly once. The platform talks to the live replica only; the
+// other one just takes its share of the jobs.
+func TestReplicaKilledMidFlow(t *testing.T) {
+	w := newWorld(t, worldOpts{chats: 2, users: 4})
+	// Latency keeps jobs in flight, so the kill lands in some of them.
+	w.sim.SetFault(func(*http.Request) *feishusim.Fault {
+		return &feishusim.Fault{Delay: randBetween(100*time.Millisecond, 300*time.Millisecond)}
+	})
+	live, doomed := w.start("replica-live"), w.start("replica-doomed")
+	flows := plan(w, "killed", 30, 5)
+	ctx := t.Context()
+	d := &driver{sim: w.sim, events: w.platform(live, live), clicks: w.platform(live, live),
+		senders: 4, clickers: 4, gap: 500 * time.Millisecond, think: 200 * time.Millisecond,
+		patience: 30 * time.Second}
+	members, cancel := context.WithTimeout(ctx, 2*time.Minute)
+	defer cancel()
+	driven := make(chan struct{})
+	go func() {
+		defer close(driven)
+		d.run(members, t, flows)
+	}()
+	sleep(ctx, randBetween(1500*time.Millisecond, 3*time.Second))
+	doomed.Kill()
+	killedAt := time.Now()
+	<-driven
+	if err := w.waitSettled(ctx, flows, killedAt.Add(recoveryBound)); err != nil {
+		t.Fatal(err)
+	}
+	w.checkExactlyOnce(ctx, flows, true)
+	w.checkNoJobsGivenUp(t)
+	t.Logf("%d flows; settled %s after the kill; jobs resumed by the live replica: %d",
+		len(flows), time.Since(killedAt).Round(time.Millisecond), len(live.grep("orphaned job resumed")))
 }
