@@ -33,6 +33,12 @@ const (
 	memberWalkTimeout = 30 * time.Second
 	// memberCacheTimeout bounds the Redis writes at the end of a read.
 	memberCacheTimeout = 2 * time.Second
+	// memberWalkLinger is how long a finished read still answers clicks
+	// that join it. A click looks in the cache, then joins the read in
+	// progress; a read that finishes between those two steps has cached
+	// its list, but the click missed the cache: without the linger it would
+	// start a second read of the whole list.
+	memberWalkLinger = 2 * time.Second
 )
 
 // errTooManyMembers ends a read of a chat bigger than maxMemberPages.
@@ -71,6 +77,7 @@ type memberDirectory struct {
 	log         *zap.Logger
 	maxPages    int
 	walkTimeout time.Duration
+	walkLinger  time.Duration // memberWalkLinger; tests shorten it
 
 	base   context.Context // ends reads when the app stops
 	cancel context.CancelFunc
@@ -87,7 +94,7 @@ var (
 
 func newMemberDirectory(open memberLister, cache memberCache, log *zap.Logger) *memberDirectory {
 	base, cancel := context.WithCancel(context.Background())
-	return &memberDirectory{open: open, cache: cache, log: log, maxPages: maxMemberPages, walkTimeout: memberWalkTimeout,
+	return &memberDirectory{open: open, cache: cache, log: log, maxPages: maxMemberPages, walkTimeout: memberWalkTimeout, walkLinger: memberWalkLinger,
 		base: base, cancel: cancel, walks: map[string]*memberWalk{}}
 }
 
@@ -190,9 +197,15 @@ func (d *memberDirectory) run(chatID string, w *memberWalk) {
 		log.Warn("cannot read a chat's member list; card buttons there answer \"try again\" meanwhile", zap.Error(err))
 	}
 	w.finish(ids, err)
-	d.mu.Lock()
-	delete(d.walks, chatID)
-	d.mu.Unlock()
+	// Forget the read once it has lingered (see memberWalkLinger), unless
+	// a newer one has taken its place.
+	time.AfterFunc(d.walkLinger, func() {
+		d.mu.Lock()
+		defer d.mu.Unlock()
+		if d.walks[chatID] == w {
+			delete(d.walks, chatID)
+		}
+	})
 }
 
 // read walks the pages of chatID's list, telling w about each. It returns

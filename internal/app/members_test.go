@@ -84,6 +84,10 @@ func newMemberWorld(t *testing.T) *memberWorld {
 func (w *memberWorld) directory(t *testing.T) *memberDirectory {
 	t.Helper()
 	d := newMemberDirectory(w.open, state.NewMembers(w.rdb, memberTTLs, w.clock.Now), zaptest.NewLogger(t))
+	// Long enough to cover a click between its cache miss and joining the
+	// read (TestMemberDirectorySharesOneRead), short enough that idle, which
+	// waits for finished reads to be forgotten, keeps the tests quick.
+	d.walkLinger = 300 * time.Millisecond
 	t.Cleanup(d.Close)
 	return d
 }
