@@ -31,6 +31,7 @@ import (
 	"github.com/botd/botd/internal/requestid"
 	"github.com/botd/botd/internal/schedule"
 	"github.com/botd/botd/internal/state"
+	"github.com/botd/botd/internal/webapp"
 	"github.com/botd/botd/internal/webhook"
 )
 
@@ -65,6 +66,10 @@ type Config struct {
 
 	// EventMode is EventModeWebhook (empty means it) or EventModeWebSocket.
 	EventMode string
+
+	// WebApp configures the web app at /app/ (session life, proxy trust,
+	// page hosts); its AppID and Now are filled in by New.
+	WebApp webapp.Config
 }
 
 // App is botd, wired: the HTTP server, the flow engine, the scheduler and
@@ -205,6 +210,9 @@ func New(ctx context.Context, cfg Config, log *zap.Logger, opts Options) (_ *App
 	if a.recv == nil {
 		hooks.Routes(r) // websocket mode: the events arrive on the long connection
 	}
+	webCfg := cfg.WebApp
+	webCfg.AppID, webCfg.Now = cfg.AppID, opts.Now
+	webapp.New(webCfg, a.open, state.NewCache(a.redis.Client), store, log.Named("webapp")).Routes(r)
 	r.Get("/healthz", func(w http.ResponseWriter, _ *http.Request) { writeText(w, http.StatusOK, "ok") })
 	r.Get("/readyz", a.handleReady)
 	metrics := promhttp.HandlerFor(reg, promhttp.HandlerOpts{})

@@ -68,6 +68,7 @@ type Config struct {
 type Client struct {
 	sdk     *lark.Client
 	http    *http.Client
+	base    string // the Open API origin, for the calls the SDK cannot read (webapp.go)
 	tokens  *tokenSource
 	timeout time.Duration
 	log     *zap.Logger
@@ -130,7 +131,7 @@ func New(cfg Config, log *zap.Logger) (*Client, error) {
 		lark.WithLogReqAtDebug(false),
 	)
 
-	c := &Client{sdk: sdk, http: httpClient, timeout: timeout, log: log}
+	c := &Client{sdk: sdk, http: httpClient, base: base, timeout: timeout, log: log}
 	cache := cfg.TokenCache
 	if cache == nil {
 		cache = newMemCache()

@@ -57,6 +57,8 @@ type Server struct {
 	messages   []*Message
 	msgByID    map[string]*Message
 	uuids      map[string]uuidEntry
+
+	web *webState // the web app's tickets, codes and user tokens (webapp.go)
 }
 
 // New returns a simulator with no chats and no users; add them with AddChat
@@ -92,6 +94,7 @@ func New(opts Options) *Server {
 		tokens: map[string]time.Time{},
 		chats:  map[string]*Chat{},
 		users:  map[string]*User{},
+		web:    newWebState(),
 	}
 	s.resetWorld()
 	s.longConn = newLongConn(s, opts.LongConn)
@@ -129,6 +132,10 @@ func (s *Server) routes() chi.Router {
 	r.Post(EndpointPath, s.longConn.handleEndpoint)
 	r.Route("/open-apis", func(r chi.Router) {
 		r.With(s.requireJSON).Post("/auth/v3/tenant_access_token/internal", s.adapt(s.handleTenantToken))
+		// The web app's login: the code exchange needs no token (it carries
+		// the app's credentials), user_info takes the user's token.
+		r.With(s.requireJSON).Post("/authen/v2/oauth/token", s.adapt(s.handleOAuthToken))
+		r.Get("/authen/v1/user_info", s.adapt(s.handleUserInfo))
 		r.Group(func(r chi.Router) {
 			r.Use(s.requireToken, s.requireJSON)
 			r.Post("/ephemeral/v1/send", s.adapt(s.handleEphemeralSend))
@@ -139,6 +146,7 @@ func (s *Server) routes() chi.Router {
 			r.Get("/im/v1/chats/{chat_id}/members", s.adapt(s.handleChatMembers))
 			r.Get("/im/v1/chats/{chat_id}/members/is_in_chat", s.adapt(s.handleIsInChat))
 			r.Get("/bot/v3/info", s.adapt(s.handleBotInfo))
+			r.Post("/jssdk/ticket/get", s.adapt(s.handleJSAPITicket))
 		})
 	})
 	return r

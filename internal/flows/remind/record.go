@@ -100,6 +100,16 @@ const kind = "rem"
 // RecordID implements flows.Record.
 func (r *Reminder) RecordID() string { return r.ID }
 
+// Kind is the store's kind of reminders (flows.StoredRecord.Kind).
+const Kind = kind
+
+// Indexes implements flows.Record: a reminder is in the member indexes
+// (flows.MemberIndex, the web app's "my items") of the member who set it
+// and of the people it mentions, whatever its status.
+func (r *Reminder) Indexes() []flows.Index {
+	return flows.MemberIndexes(r.TenantKey, float64(r.CreatedAt.UnixMilli()), append([]string{r.CreatorID}, r.People...)...)
+}
+
 // Records is the view of the reminders h keeps.
 func Records(h flows.Host) flows.Records[Reminder, *Reminder] {
 	return flows.RecordsOf[Reminder](h, kind)

@@ -52,10 +52,16 @@ const kind = "todo"
 func (t *Todo) RecordID() string { return t.ID }
 
 // Indexes implements flows.Record: an open todo is in its chat's list of
-// open todos, newest first.
+// open todos, newest first, and in its creator's and assignee's member
+// indexes (flows.MemberIndex, the web app's "my items") whatever its status.
 func (t *Todo) Indexes() []flows.Index {
-	return []flows.Index{{Name: openTodosIndex(t.ChatID), Score: float64(t.CreatedAt.UnixMilli()), In: t.Status == Open}}
+	score := float64(t.CreatedAt.UnixMilli())
+	ix := []flows.Index{{Name: openTodosIndex(t.ChatID), Score: score, In: t.Status == Open}}
+	return append(ix, flows.MemberIndexes(t.TenantKey, score, t.CreatorID, t.Assignee)...)
 }
+
+// Kind is the store's kind of todos (flows.StoredRecord.Kind).
+const Kind = kind
 
 // openTodosIndex is the index of a chat's open todos.
 func openTodosIndex(chatID string) string { return "open:" + chatID }

@@ -1,0 +1,165 @@
+package webapp
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/botd/botd/internal/ephemeral"
+	"github.com/botd/botd/internal/feishusim"
+	"github.com/botd/botd/internal/state"
+	"github.com/botd/botd/internal/state/statetest"
+)
+
+// These tests run the web app over real HTTP against the strict simulator
+// (internal/feishusim) and a Redis (statetest).
+
+const (
+	testAppID  = "cli_webapptest000000"
+	testSecret = "webapp-secret"
+	alice      = "ou_alice000000000000000000000000"
+	bob        = "ou_bob00000000000000000000000000"
+	carol      = "ou_carol0000000000000000000000000"
+	tenant     = "sim_tenant"
+)
+
+type testClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *testClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *testClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
+// platform is the simulator, its clock (botd's too) and a Redis: what
+// several botd replicas share.
+type platform struct {
+	sim   *feishusim.Server
+	url   string
+	clock *testClock
+	rdb   *redis.Client
+}
+
+func newPlatform(t *testing.T) *platform {
+	t.Helper()
+	clock := &testClock{now: time.Now()}
+	sim := feishusim.New(feishusim.Options{AppID: testAppID, AppSecret: testSecret, Clock: clock.Now, TenantKey: tenant})
+	srv := httptest.NewServer(sim)
+	t.Cleanup(srv.Close)
+	for _, id := range []string{alice, bob, carol} {
+		sim.AddUser(feishusim.User{OpenID: id, Name: strings.TrimRight(id[3:], "0")})
+	}
+	return &platform{sim: sim, url: srv.URL, clock: clock, rdb: statetest.Redis(t)}
+}
+
+// replica is one botd's web app on the shared platform.
+type replica struct {
+	p     *platform
+	srv   *httptest.Server
+	store *state.Store
+}
+
+func (p *platform) replica(t *testing.T, cfg Config) *replica {
+	t.Helper()
+	open, err := ephemeral.New(ephemeral.Config{AppID: testAppID, AppSecret: testSecret, BaseURL: p.url,
+		TokenCache: state.NewCache(p.rdb), Now: p.clock.Now}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(open.Close)
+	store := state.New(p.rdb, 0, p.clock.Now)
+	cfg.AppID, cfg.Now = testAppID, p.clock.Now
+	r := chi.NewRouter()
+	New(cfg, open, state.NewCache(p.rdb), store, nil).Routes(r)
+	srv := httptest.NewServer(r)
+	t.Cleanup(srv.Close)
+	return &replica{p: p, srv: srv, store: store}
+}
+
+type answer struct {
+	status int
+	header http.Header
+	body   map[string]any
+	raw    string
+}
+
+// do sends a request to the replica; body is JSON-encoded unless a string.
+func (rp *replica) do(t *testing.T, method, path string, body any, hdr map[string]string) answer {
+	t.Helper()
+	var rd io.Reader
+	switch b := body.(type) {
+	case nil:
+	case string:
+		rd = strings.NewReader(b)
+	default:
+		j, _ := json.Marshal(b)
+		rd = bytes.NewReader(j)
+	}
+	req, err := http.NewRequestWithContext(context.Background(), method, rp.srv.URL+path, rd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	for k, v := range hdr {
+		req.Header.Set(k, v)
+	}
+	resp, err := rp.srv.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	a := answer{status: resp.StatusCode, header: resp.Header, raw: string(raw)}
+	_ = json.Unmarshal(raw, &a.body)
+	return a
+}
+
+// login runs POST /app/api/session with a fresh code for openID and
+// returns the session cookie header.
+func (rp *replica) login(t *testing.T, openID string) string {
+	t.Helper()
+	code, err := rp.p.sim.IssueAuthCode(openID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := rp.do(t, http.MethodPost, "/app/api/session", map[string]string{"code": code}, map[string]string{"Origin": rp.srv.URL})
+	if a.status != http.StatusOK || a.body["open_id"] != openID {
+		t.Fatalf("login %s: %d %s", openID, a.status, a.raw)
+	}
+	c := sessionCookieOf(t, a)
+	if c == nil {
+		t.Fatalf("login %s: no session cookie", openID)
+	}
+	return SessionCookie + "=" + c.Value
+}
+
+func sessionCookieOf(t *testing.T, a answer) *http.Cookie {
+	t.Helper()
+	for _, c := range (&http.Response{Header: a.header}).Cookies() {
+		if c.Name == SessionCookie {
+			return c
+		}
+	}
+	return nil
+}

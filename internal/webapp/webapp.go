@@ -1,0 +1,151 @@
+// Package webapp serves botd's web app: an H5 page opened inside the
+// Feishu/Lark client (docs/feishu-platform.md §13) and its API under
+// /app/api/. It signs the page for h5sdk.config with a jsapi_ticket shared
+// by every replica, logs members in with a tt.requestAccess code (no
+// password), and lists a member's todos and reminders across chats.
+//
+// Every POST under /app/api/ refuses another site's Origin (403); all but
+// /app/api/session need the session cookie (401 without).
+package webapp
+
+import (
+	"context"
+	"embed"
+	"encoding/json"
+	"io/fs"
+	"net/http"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+	"go.uber.org/zap"
+
+	"github.com/botd/botd/internal/ephemeral"
+	"github.com/botd/botd/internal/flows"
+)
+
+//go:embed static
+var staticFiles embed.FS
+
+// OpenAPI is what the web app asks of the platform (ephemeral.Client).
+type OpenAPI interface {
+	JSAPITicket(ctx context.Context) (*ephemeral.JSAPITicket, error)
+	UserFromCode(ctx context.Context, code string) (*ephemeral.WebUser, error)
+}
+
+// Cache is a string cache shared by replicas (state.Cache): the ticket and
+// the sessions live in it. Get returns "" and no error for a missing key.
+type Cache interface {
+	Get(ctx context.Context, key string) (string, error)
+	Set(ctx context.Context, key, value string, ttl time.Duration) error
+	Delete(ctx context.Context, key string) error
+}
+
+// Records reads the flows' records (state.Store).
+type Records interface {
+	Record(ctx context.Context, kind, id string) (flows.StoredRecord, error)
+	ListRecords(ctx context.Context, kind, index string, offset, limit int) ([]flows.StoredRecord, int, error)
+}
+
+// DefaultSessionTTL is how long a login lasts when Config.SessionTTL is zero.
+const DefaultSessionTTL = 12 * time.Hour
+
+// Config configures the web app.
+type Config struct {
+	AppID string // for h5sdk.config; required
+	// SessionTTL is how long a session lasts after login. Zero: DefaultSessionTTL.
+	SessionTTL time.Duration
+	// TrustForwardedProto: botd is behind a proxy that terminates TLS and
+	// sets X-Forwarded-Proto (overwriting any a client sent). Then "https"
+	// there marks the session cookie Secure; otherwise only a TLS
+	// connection to botd itself does.
+	TrustForwardedProto bool
+	// PageHosts are hosts (host[:port]) besides the request's own whose
+	// pages may be signed and whose Origin is accepted: the public host when
+	// a proxy rewrites Host.
+	PageHosts []string
+	Now       func() time.Time // botd's clock; default time.Now
+}
+
+// Handler serves /app/ and /app/api/.
+type Handler struct {
+	cfg     Config
+	open    OpenAPI
+	cache   Cache
+	records Records
+	log     *zap.Logger
+	now     func() time.Time
+	tickets *ticketSource
+	static  http.Handler
+}
+
+// New builds the web app's handler.
+func New(cfg Config, open OpenAPI, cache Cache, records Records, log *zap.Logger) *Handler {
+	if cfg.SessionTTL <= 0 {
+		cfg.SessionTTL = DefaultSessionTTL
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if log == nil {
+		log = zap.NewNop()
+	}
+	sub, err := fs.Sub(staticFiles, "static")
+	if err != nil {
+		panic("webapp: embedded static files: " + err.Error()) // a build defect, not a runtime condition
+	}
+	h := &Handler{cfg: cfg, open: open, cache: cache, records: records, log: log, now: cfg.Now,
+		static: http.StripPrefix("/app/", http.FileServerFS(sub))}
+	h.tickets = &ticketSource{open: open, cache: cache, key: ticketKey(cfg.AppID), now: cfg.Now, log: log}
+	return h
+}
+
+// Routes mounts the web app on r.
+func (h *Handler) Routes(r chi.Router) {
+	r.Get("/app", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "/app/", http.StatusMovedPermanently)
+	})
+	r.Route("/app/api", func(r chi.Router) {
+		r.Use(apiHeaders, h.checkOrigin)
+		r.Get("/jssdk", h.handleJSSDK)
+		r.Post("/session", h.handleSession)
+		r.Group(func(r chi.Router) {
+			r.Use(h.requireSession)
+			r.Get("/items", h.handleItems)
+			r.Get("/items/{id}", h.handleItem)
+		})
+		r.NotFound(func(w http.ResponseWriter, _ *http.Request) { writeError(w, http.StatusNotFound, "not found") })
+		r.MethodNotAllowed(func(w http.ResponseWriter, _ *http.Request) {
+			writeError(w, http.StatusMethodNotAllowed, "method not allowed")
+		})
+	})
+	r.Get("/app/*", h.serveStatic)
+}
+
+func (h *Handler) serveStatic(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.Header().Set("Referrer-Policy", "same-origin")
+	h.static.ServeHTTP(w, r)
+}
+
+// apiHeaders: API answers are per member and never cached.
+func apiHeaders(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "no-store")
+		w.Header().Set("X-Content-Type-Options", "nosniff")
+		next.ServeHTTP(w, r)
+	})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		status, b = http.StatusInternalServerError, []byte(`{"error":"cannot encode response"}`)
+	}
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	_, _ = w.Write(b)
+}
+
+func writeError(w http.ResponseWriter, status int, msg string) {
+	writeJSON(w, status, map[string]string{"error": msg})
+}
