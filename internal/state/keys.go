@@ -20,6 +20,8 @@ package state
 //	botd:members:{chat}           set     the chat's member open_ids (see members.go)  TTL: 60 s
 //	botd:members:{chat}:at        string  when the set was read; :failed, a failed read  TTL: short
 //	botd:cache:chatfail:{id}      string  a failed chat lookup, "{kind}:{until_ms}"  TTL: 5 s, 30 s when gone
+//	botd:cache:jsapi_ticket:v1:{app_id}  string  the JSSDK ticket and its expiry   TTL: to 10 min before expiry
+//	botd:cache:websession:{sha256}       string  a web app session (the cookie's hash)  TTL: the session's life
 //	botd:due           zset  occurrences scored by due ms: "rem:{id}:{key}",
 //	                         "tododue:{id}:{ms}" (see internal/schedule)
 const prefix = "botd:"
