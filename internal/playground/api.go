@@ -30,10 +30,11 @@ var typedSeq atomic.Int64
 type worldView struct {
 	World
 	Examples []string `json:"examples"`
+	NextDue  bool     `json:"next_due"` // the "next due" button works
 }
 
 func (s *Server) handleWorld(w http.ResponseWriter, _ *http.Request) {
-	writeJSON(w, http.StatusOK, worldView{World: s.world, Examples: s.examples()})
+	writeJSON(w, http.StatusOK, worldView{World: s.world, Examples: s.examples(), NextDue: s.due != nil})
 }
 
 func (s *Server) handleState(w http.ResponseWriter, _ *http.Request) {

@@ -23,6 +23,7 @@
 //	formvalue.go  a form's inputs as the platform's form_value
 //	events.go     live updates over Server-Sent Events
 //	clock.go      the simulated time and fast-forward
+//	nextdue.go    fast-forward to the next scheduled moment (Options.Due)
 //	preview.go    the card preview: catalogue and validation
 //	catalogue.go  every card the flows produce, rendered from the flows
 package playground

@@ -300,6 +300,7 @@ func TestPageAndAssetsAreServed(t *testing.T) {
 	for path, want := range map[string]string{
 		"/": "botd playground", "/preview": "card preview",
 		"/static/render.js": "export function renderCard", "/static/style.css": ".card-header",
+		"/static/calls.js": "export function retriedBy", "/static/favicon.svg": "<svg",
 	} {
 		resp, err := http.Get(srv.URL + path)
 		if err != nil {

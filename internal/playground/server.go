@@ -36,6 +36,8 @@ type Options struct {
 	// (botd -playground -playground-expose): the API then accepts any Host
 	// name, still refusing cross-origin requests.
 	Exposed bool
+	// Due reads botd's due set for the "next due" button; optional.
+	Due DueReader
 }
 
 // Server is the playground's web server: the page, its JSON API and the
@@ -49,6 +51,7 @@ type Server struct {
 	log      *zap.Logger
 	router   chi.Router
 	exposed  bool
+	due      DueReader
 
 	chat    chatLog
 	changes broadcaster // typed messages, overrides and clock moves
@@ -74,6 +77,7 @@ func New(opts Options) (*Server, error) {
 		log:      opts.Log,
 		closed:   make(chan struct{}),
 		exposed:  opts.Exposed,
+		due:      opts.Due,
 	}
 	if opts.LongConn {
 		s.platform = opts.Sim.LongConnPlatform()
@@ -106,6 +110,7 @@ func (s *Server) routes() chi.Router {
 		r.Post("/action", s.handleAction)
 		r.Get("/clock", s.handleClock)
 		r.Post("/clock", s.handleAdvance)
+		r.Post("/clock/next-due", s.handleNextDue)
 		r.Get("/cards", s.handleCards)
 		r.Post("/validate", s.handleValidate)
 	})

@@ -11,6 +11,11 @@ var (
 	msgRemindDatePlaceholder   = flows.Msg{EnUS: "Date", ZhCN: "日期"}
 	msgRemindTimePlaceholder   = flows.Msg{EnUS: "Time", ZhCN: "时间"}
 	msgRemindRepeatPlaceholder = flows.Msg{EnUS: "Repeat", ZhCN: "重复"}
+	// Selects have no label component (§8.6) and a prefilled one hides its
+	// placeholder, so these lines above them say what each one is.
+	msgRemindRepeatLabel       = flows.Msg{EnUS: "**Repeat**", ZhCN: "**重复**"}
+	msgRemindNotifyLabel       = flows.Msg{EnUS: "**Who is reminded**", ZhCN: "**提醒谁**"}
+	msgRemindPeopleLabel       = flows.Msg{EnUS: "**People to remind** (for “The people chosen below”)", ZhCN: "**提醒哪些人**（选择“下面选择的人”时）"}
 	msgRepeatOnce              = flows.Msg{EnUS: "Once", ZhCN: "不重复"}
 	msgRepeatDaily             = flows.Msg{EnUS: "Every day", ZhCN: "每天"}
 	msgRepeatWeekdays          = flows.Msg{EnUS: "Every weekday (Mon–Fri)", ZhCN: "每个工作日（周一至周五）"}

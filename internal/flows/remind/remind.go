@@ -145,16 +145,20 @@ func (Flow) Form(it *flows.Interaction, errs flows.FieldErrors) *card.Card {
 		clock.InitialTime = time.Date(2000, 1, 1, h, m, 0, 0, time.UTC).Format(card.TimeLayout)
 	}
 	add(clock, remindTime)
+	label := func(m flows.Msg) { fields = append(fields, card.Markdown{Content: m.In(loc)}) }
+	label(msgRemindRepeatLabel)
 	add(card.SelectStatic{
 		Name: remindRepeat, Required: true, Placeholder: card.Plain(msgRemindRepeatPlaceholder.In(loc)),
 		Options:       options(loc, repeatChoices),
 		InitialOption: orDefault(f[remindRepeat], string(RepeatOnce)),
 	}, remindRepeat)
+	label(msgRemindNotifyLabel)
 	add(card.SelectStatic{
 		Name: remindNotify, Required: true, Placeholder: card.Plain(msgNotifyPlaceholder.In(loc)),
 		Options:       options(loc, notifyChoices),
 		InitialOption: orDefault(f[remindNotify], string(NotifySender)),
 	}, remindNotify)
+	label(msgRemindPeopleLabel)
 	if people := splitPeople(f[remindPeople]); len(people) > 0 {
 		fields = append(fields, card.Markdown{Content: msgRemindPeopleCurrent.In(loc, flows.AtMentions(people))})
 	}

@@ -8,7 +8,7 @@ var (
 	msgTodoFormTitle           = flows.Msg{EnUS: "New todo", ZhCN: "新建待办"}
 	msgTodoTitleLabel          = flows.Msg{EnUS: "Title", ZhCN: "标题"}
 	msgTodoTitlePlaceholder    = flows.Msg{EnUS: "What needs doing?", ZhCN: "要做什么？"}
-	msgTodoAssigneeCurrent     = flows.Msg{EnUS: "Assignee: %s (pick someone else to change)", ZhCN: "负责人：%s（可另选他人）"}
+	msgTodoAssigneeCurrent     = flows.Msg{EnUS: "Assignee: %s", ZhCN: "负责人：%s"}
 	msgTodoAssigneePlaceholder = flows.Msg{EnUS: "Assignee (optional)", ZhCN: "负责人（可选）"}
 	msgTodoDuePlaceholder      = flows.Msg{EnUS: "Due date (optional)", ZhCN: "截止日期（可选）"}
 	msgTodoNotesLabel          = flows.Msg{EnUS: "Notes", ZhCN: "备注"}

@@ -122,6 +122,20 @@ after(async () => {
 });
 
 test('/todo: only the sender sees the form; everyone sees the final card', async () => {
+  // The empty chat starts with a welcome whose example commands (the
+  // flows' own) fill in the message box when clicked.
+  for (const m of [ALICE, BOB, CAROL]) {
+    const hello = column(m).locator('li.welcome');
+    await hello.waitFor({ timeout: STEP });
+    const examples = await hello.locator('button.example').allInnerTexts();
+    for (const want of [/^\/todo /, /^\/remind /, /^\/help$/]) {
+      assert.ok(examples.some((e) => want.test(e)), `${m}'s welcome has no example matching ${want}: ${examples}`);
+    }
+  }
+  await column(ALICE).locator('li.welcome button.example', { hasText: '/todo' }).click();
+  assert.match(await column(ALICE).locator('.composer input').inputValue(), /^\/todo /);
+  assert.ok(await page.evaluate(() => !!document.querySelector('link[rel="icon"]')), 'the page has no favicon');
+  assert.equal((await page.request.get(`${base}static/favicon.svg`)).status(), 200);
   await shot('01-empty-chat');
   await watchEphemerals();
 
@@ -173,7 +187,8 @@ test('card preview: renders the flows cards and lists what the simulator rejects
     await preview.locator('body[data-validated="true"]').waitFor({ timeout: STEP });
     await preview.locator('#sample').selectOption('todo_form_errors_en_us');
     await preview.locator('#rendered .md-font.c-red').first().waitFor({ timeout: STEP });
-    await preview.locator('#problems-ephemeral li.ok').waitFor({ timeout: STEP });
+    await preview.locator('#problems li').first().waitFor({ timeout: STEP });
+    assert.equal(await preview.locator('#problems .surface-ephemeral').count(), 0, 'the todo form is refused as an ephemeral card');
     await preview.screenshot({ path: join(SHOTS, '06-preview-form-with-errors.png') });
 
     await preview.locator('#json').fill(JSON.stringify({
@@ -181,9 +196,20 @@ test('card preview: renders the flows cards and lists what the simulator rejects
       header: { title: { tag: 'plain_text', content: 'Broken' }, template: 'red' },
       body: { elements: [{ tag: 'action', actions: [] }, { tag: 'chart' }] },
     }, null, 2));
-    await preview.locator('#problems-group li:not(.ok)').first().waitFor({ timeout: STEP });
+    await preview.locator('#problems li:not(.ok)').first().waitFor({ timeout: STEP });
     await preview.locator('#rendered .unsupported').first().waitFor({ timeout: STEP });
+    // Each problem is listed once, with every surface that refuses it.
+    const problems = await preview.locator('#problems li').allInnerTexts();
+    assert.equal(new Set(problems).size, problems.length, `a problem is listed twice: ${problems}`);
+    assert.ok(problems.some((p) => p.includes('group card') && p.includes('ephemeral card')), `no problem names both surfaces: ${problems}`);
     await preview.screenshot({ path: join(SHOTS, '07-preview-rejected-card.png') });
+
+    await preview.locator('#json').fill('{\n  "schema": "2.0",\n  "body": {]\n}');
+    await preview.locator('#syntax', { hasText: 'line 3, column 12' }).waitFor({ timeout: STEP });
+    assert.equal(await preview.locator('#problems li.ok').count(), 0, 'text that is not JSON is called acceptable');
+    await preview.locator('#syntax .goto').click();
+    assert.equal(await preview.locator('#json').evaluate((el) => el.selectionStart), 32, 'the error spot is not selected');
+    await preview.screenshot({ path: join(SHOTS, '07b-preview-json-syntax-error.png') });
 
     await preview.locator('#sample').selectOption('showcase_json2-every-component');
     await preview.locator('#rendered .column-set').first().waitFor({ timeout: STEP });
@@ -248,5 +274,136 @@ test('/remind: set a reminder, fast-forward, see it fire', async (t) => {
       .some((b) => /Cancel reminder/.test(b.textContent)), m, { timeout: STEP })
       .catch(() => { throw new Error(`${m} still sees the reminder card before its update`); });
   }
+  assert.deepEqual(pageErrors, [], 'the page threw');
+});
+
+// cutElements lists what is cut off in the columns shown: a button or form
+// field whose box reaches outside its card, a card wider than its column,
+// or a form field too narrow to show a date ("11/2") or a label ("负责.").
+function cutElements() {
+  return page.evaluate(() => {
+    const out = [];
+    const shown = [...document.querySelectorAll('section.member')].filter((c) => c.offsetParent !== null);
+    for (const col of shown) {
+      const line = col.querySelector('.timeline').getBoundingClientRect();
+      for (const card of col.querySelectorAll('.card')) {
+        const c = card.getBoundingClientRect();
+        const what = `${col.dataset.member}: "${(card.querySelector('.card-title')?.textContent || '').trim()}"`;
+        if (c.right > line.right + 1 || c.left < line.left - 1) out.push(`${what} card is wider than its column`);
+        for (const el of card.querySelectorAll('button, input, select, textarea')) {
+          const b = el.getBoundingClientRect();
+          const name = `${el.tagName.toLowerCase()} "${(el.textContent || el.name || '').trim().slice(0, 30)}"`;
+          if (b.left < c.left - 1 || b.right > c.right + 1) out.push(`${what}: ${name} is cut at the card's edge`);
+          if (el.scrollWidth > el.clientWidth + 1 && el.tagName === 'BUTTON') out.push(`${what}: ${name} text overflows`);
+          if (el.matches('input:not([type=checkbox]), select') && b.width < 150) out.push(`${what}: ${name} is ${Math.round(b.width)} px wide`);
+        }
+      }
+    }
+    return out;
+  });
+}
+
+// cutPlaceholders lists the shown composers and form fields whose
+// placeholder text is wider than the box it is shown in.
+function cutPlaceholders() {
+  return page.evaluate(() => {
+    const measure = document.createElement('canvas').getContext('2d');
+    const out = [];
+    for (const el of document.querySelectorAll('input[placeholder], textarea[placeholder]')) {
+      if (el.offsetParent === null || !el.placeholder || el.value) continue; // a value hides it
+      const st = getComputedStyle(el);
+      measure.font = `${st.fontStyle} ${st.fontWeight} ${st.fontSize} ${st.fontFamily}`;
+      const room = el.clientWidth - parseFloat(st.paddingLeft) - parseFloat(st.paddingRight);
+      if (measure.measureText(el.placeholder).width > room + 1) out.push(`"${el.placeholder}" in ${Math.round(room)} px`);
+    }
+    return out;
+  });
+}
+
+// localTimeProblems checks that each shown column's header shows the
+// simulated time in that member's zone (hour:minute, as botd's clock has it).
+async function localTimeProblems(nowISO) {
+  const zones = { [ALICE]: 'Asia/Shanghai', [BOB]: 'Asia/Shanghai', [CAROL]: 'Europe/Berlin' };
+  const out = [];
+  for (const [member, tz] of Object.entries(zones)) {
+    if (!(await column(member).isVisible())) continue; // another tab is shown
+    const el = column(member).locator('.member-head .local-time');
+    if (!(await el.isVisible())) {
+      out.push(`${member}'s column shows no local time`);
+      continue;
+    }
+    const text = await el.innerText();
+    // The page's clock ticks once a second, so across a minute boundary it
+    // may show the minute before the server's now, or (reading late) after.
+    const ok = [-1, 0, 1, 2].some((k) => text.includes(new Intl.DateTimeFormat('en-GB', {
+      hour: '2-digit', minute: '2-digit', timeZone: tz,
+    }).format(new Date(Date.parse(nowISO) + k * 60_000))));
+    if (!ok) out.push(`${member} (${tz}) shows "${text}" for ${nowISO}`);
+  }
+  return out;
+}
+
+test('layout: a fired reminder and open forms read whole at 1600, 1280, 900 and 390 px', async (t) => {
+  const fired = column(BOB).locator('li.msg:not(.ephemeral)', { hasText: /Snooze/ });
+  if (!(await fired.count())) {
+    t.skip('no fired reminder: the /remind test skipped');
+    return;
+  }
+  await type(BOB, '/remind tomorrow 18:30 Water the plants');
+  const form = column(BOB).locator('li.ephemeral[data-kind="card"]').last();
+  await form.waitFor({ timeout: STEP });
+  // Labels, not the selects' own placeholder options: a prefilled select
+  // hides its placeholder.
+  const labels = (await form.locator('.md').allInnerTexts()).join('\n');
+  for (const label of ['Repeat', 'Who is reminded', 'People to remind']) {
+    assert.ok(labels.includes(label), `the reminder form has no visible "${label}" label`);
+  }
+  assert.match(await form.locator('label', { hasText: 'Time' }).innerText(), /GMT\+8/, "the time field does not name Bob's zone");
+  await type(ALICE, '/todo Book the room @Bob');
+  const todo = column(ALICE).locator('li.ephemeral[data-kind="card"]', { hasText: 'New todo' }).last();
+  await todo.waitFor({ timeout: STEP });
+  assert.equal(await todo.getByLabel('Title').inputValue(), 'Book the room');
+  assert.match(await todo.innerText(), /Assignee: @Bob/);
+  assert.doesNotMatch(await todo.innerText(), /pick someone else/, 'the todo form contradicts its empty picker');
+
+  // A toast shows over the card whose button was pressed, and a new one
+  // replaces the one still showing.
+  await todo.getByLabel('Title').fill('');
+  const submit = todo.getByRole('button', { name: 'Create todo' });
+  await submit.click();
+  await submit.click();
+  const toasts = column(ALICE).locator('.toast');
+  await toasts.first().waitFor({ timeout: STEP });
+  assert.equal(await toasts.count(), 1, 'a stale toast stayed');
+  const [tb, cb] = [await toasts.first().boundingBox(), await todo.boundingBox()];
+  const visible = await column(ALICE).locator('.timeline').boundingBox();
+  const mid = tb.y + tb.height / 2;
+  assert.ok(mid >= Math.max(cb.y, visible.y) && mid <= Math.min(cb.y + cb.height, visible.y + visible.height),
+    `the toast (y ${Math.round(mid)}) is not over its card (y ${Math.round(cb.y)}..${Math.round(cb.y + cb.height)})`);
+  await shot('19-toast-over-its-card');
+  await todo.getByLabel('Title').fill('Book the room');
+
+  for (const width of [1600, 1280, 900, 390]) {
+    await page.setViewportSize({ width, height: width < 500 ? 844 : 1000 });
+    const narrow = await page.locator('#member-tabs').isVisible();
+    if (narrow) await page.locator(`#member-tabs [data-member="${BOB}"]`).click();
+    await column(BOB).waitFor({ state: 'visible', timeout: STEP });
+    assert.equal(await column(ALICE).isVisible(), !narrow, `${width} px: only the chosen tab's column shows`);
+    await fired.last().scrollIntoViewIfNeeded();
+    await shot(`20-layout-${width}-fired-reminder`);
+    await form.scrollIntoViewIfNeeded();
+    await shot(`21-layout-${width}-open-form`);
+    assert.deepEqual(await cutElements(), [], `${width} px: something is cut off`);
+    assert.deepEqual(await cutPlaceholders(), [], `${width} px: a placeholder is cut off`);
+    const { now } = await page.evaluate(() => fetch('/api/clock').then((r) => r.json()));
+    assert.deepEqual(await localTimeProblems(now), [], `${width} px: a column does not show its member's local time`);
+    if (narrow) {
+      await page.locator(`#member-tabs [data-member="${ALICE}"]`).click();
+      await todo.scrollIntoViewIfNeeded();
+      assert.deepEqual(await cutElements(), [], `${width} px: something is cut off in Alice's todo form`);
+      await shot(`22-layout-${width}-todo-form`);
+    }
+  }
+  await page.setViewportSize({ width: 1680, height: 1000 });
   assert.deepEqual(pageErrors, [], 'the page threw');
 });

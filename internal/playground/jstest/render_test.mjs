@@ -246,3 +246,11 @@ test('every supported tag renders without an unsupported box', () => {
     assert.doesNotMatch(el({ tag, name: 'n' }), /unsupported/, tag);
   }
 });
+
+test('time pickers name the member zone; date pickers and other fields do not', () => {
+  const time = el({ tag: 'picker_time', name: 't', placeholder: { tag: 'plain_text', content: 'Time' } }, { zone: 'GMT+8' });
+  assert.match(time, /Time <span class="zone">\(GMT\+8\)<\/span>/);
+  const date = el({ tag: 'date_picker', name: 'd', placeholder: { tag: 'plain_text', content: 'Date' } }, { zone: 'GMT+8' });
+  assert.doesNotMatch(date, /GMT/);
+  assert.doesNotMatch(el({ tag: 'picker_time', name: 't', placeholder: { tag: 'plain_text', content: 'Time' } }), /zone/);
+});

@@ -3,6 +3,7 @@
 // through the playground's API, which plays the Feishu platform toward botd;
 // the page never changes what it shows on its own, except the toasts.
 import { renderCard, esc } from './render.js';
+import { ok as callOK, retriedBy } from './calls.js';
 
 const state = {
   world: null,
@@ -33,9 +34,28 @@ function initials(name) {
   return (name || '?').slice(0, 1).toUpperCase();
 }
 
-function timeOf(iso) {
-  const d = new Date(iso);
-  return d.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
+// Times are shown in the zone of the member whose column shows them, as
+// their own client would; a bad zone falls back to the browser's.
+function inZone(opts, tz) {
+  try {
+    return new Intl.DateTimeFormat('en-GB', { ...opts, timeZone: tz });
+  } catch {
+    return new Intl.DateTimeFormat('en-GB', opts);
+  }
+}
+
+function timeOf(iso, tz) {
+  return inZone({ hour: '2-digit', minute: '2-digit' }, tz).format(new Date(iso));
+}
+
+// zoneLabel is a zone's short name at a moment, e.g. "GMT+8" or "CET".
+function zoneLabel(date, tz) {
+  const part = inZone({ timeZoneName: 'short' }, tz).formatToParts(date).find((p) => p.type === 'timeZoneName');
+  return part ? part.value : tz;
+}
+
+function memberLocalTime(date, tz) {
+  return `${inZone({ weekday: 'short', day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit' }, tz).format(date)} ${zoneLabel(date, tz)}`;
 }
 
 // ---- columns -------------------------------------------------------------
@@ -53,19 +73,62 @@ function buildColumns() {
         <div class="who"><div class="name">${esc(m.name)}
           ${m.role === 'admin' ? '<span class="role">Admin</span>' : ''}</div>
           <div class="sub">${esc(state.world.chat_name)} · ${esc(m.timezone)}</div></div>
+        <div class="member-clock" title="${esc(m.name)}'s local time">local time<time class="local-time" data-tz="${esc(m.timezone)}">–</time></div>
       </header>
       <ol class="timeline" aria-live="polite"></ol>
       <div class="toasts" role="status" aria-live="assertive"></div>
       <form class="composer">
         <label class="sr-only" for="msg-${esc(m.open_id)}">Message as ${esc(m.name)}</label>
         <input id="msg-${esc(m.open_id)}" name="text" autocomplete="off"
-          placeholder="Message ${esc(state.world.chat_name)} as ${esc(m.name)}, e.g. ${esc((state.world.examples || [])[0] || '/help')}">
+          placeholder="Message as ${esc(m.name)}">
         <button type="submit" class="send">Send</button>
       </form>`;
+    $('.timeline', col).appendChild(welcome(m));
     root.appendChild(col);
+    const tab = document.createElement('button');
+    tab.type = 'button';
+    tab.className = 'member-tab';
+    tab.setAttribute('role', 'tab');
+    tab.dataset.member = m.open_id;
+    tab.innerHTML = `<span class="avatar av-${esc(m.open_id)}" aria-hidden="true">${esc(initials(m.name))}</span>${esc(m.name)}`;
+    tab.addEventListener('click', () => showMember(m.open_id));
+    $('#member-tabs').appendChild(tab);
     $('.composer', col).addEventListener('submit', (ev) => onSend(ev, m));
     $('.timeline', col).addEventListener('click', (ev) => onCardClick(ev, m));
   }
+}
+
+// showMember picks the column shown when the columns are tabs (narrow
+// windows); on wide ones every column shows and this only marks the tab.
+function showMember(id) {
+  document.querySelectorAll('#members .member').forEach((c) => c.classList.toggle('active', c.dataset.member === id));
+  document.querySelectorAll('#member-tabs .member-tab').forEach((t) => t.setAttribute('aria-selected', String(t.dataset.member === id)));
+}
+
+// welcome is the page's own first message in every column (botd sends
+// nothing until spoken to): what the playground is and the flows' example
+// commands (the registry's), each of which fills in the message box.
+function welcome(m) {
+  const li = document.createElement('li');
+  li.className = 'msg bot welcome';
+  li.dataset.messageId = 'welcome';
+  const examples = [...(state.world.examples || []), '/help'];
+  li.innerHTML = `
+    <span class="avatar av-bot" aria-hidden="true">${esc(initials(state.world.bot_name))}</span>
+    <div class="msg-main">
+      <div class="meta"><span class="sender">${esc(state.world.bot_name)}</span><span class="bot-tag">Bot</span><span class="eph-mark">playground tip</span></div>
+      <div class="bubble">Hi ${esc(m.name)}! This is <b>#${esc(state.world.chat_name)}</b> as ${esc(m.name)} sees it; the other columns are the other members.
+        Times ${esc(m.name)} types are in ${esc(m.name)}'s zone, ${esc(m.timezone)}: "tomorrow" is ${esc(m.name)}'s tomorrow. Try a command:
+        <span class="examples">${examples.map((e) => `<button type="button" class="example" data-example="${esc(e)}">${esc(e)}</button>`).join('')}</span></div>
+    </div>`;
+  li.addEventListener('click', (ev) => {
+    const b = ev.target.closest('button[data-example]');
+    if (!b) return;
+    const input = $(`[data-member="${m.open_id}"] .composer input`);
+    input.value = b.dataset.example;
+    input.focus();
+  });
+  return li;
 }
 
 async function onSend(ev, m) {
@@ -104,6 +167,7 @@ function renderItem(it, member) {
     body = `<div class="card-wrap">${renderCard(it.card, {
       locale: state.locale, members: state.world.members, botId: state.world.bot_open_id,
       botName: state.world.bot_name, idPrefix: `${member.open_id}-${it.id}`,
+      zone: zoneLabel(new Date(it.time), member.timezone),
     })}</div>`;
   }
   const mark = it.ephemeral ? `<span class="eph-mark">${EYE}Only visible to you</span>` : '';
@@ -112,7 +176,7 @@ function renderItem(it, member) {
     <span class="avatar${fromBot ? ' av-bot' : ` av-${esc(it.from)}`}" aria-hidden="true">${esc(initials(who.name))}</span>
     <div class="msg-main">
       <div class="meta"><span class="sender">${esc(who.name)}</span>${fromBot ? '<span class="bot-tag">Bot</span>' : ''}
-        <time>${esc(timeOf(it.time))}</time>${edited}${mark}</div>
+        <time datetime="${esc(it.time)}" title="${esc(memberLocalTime(new Date(it.time), member.timezone))}">${esc(timeOf(it.time, member.timezone))}</time>${edited}${mark}</div>
       ${body}
     </div>`;
   return li;
@@ -132,6 +196,7 @@ function renderColumns() {
     const items = state.view.columns[m.open_id] || [];
     const existing = new Map([...list.children].map((li) => [li.dataset.messageId, li]));
     let ref = list.firstChild;
+    if (ref?.classList.contains('welcome')) ref = ref.nextSibling; // the page's own, always first
     let added = false;
     for (const it of items) {
       let li = existing.get(it.id);
@@ -191,19 +256,22 @@ async function onCardClick(ev, m) {
     if (missing.length) {
       // The client blocks the submit and sends no callback (§8.5).
       missing.forEach((f) => f.el.classList.add('missing'));
-      toast(m.open_id, 'error', state.locale === 'zh_cn' ? '有必填项未填写' : 'Required fields are missing');
+      toast(m.open_id, 'error', state.locale === 'zh_cn' ? '有必填项未填写' : 'Required fields are missing', li);
       return;
     }
     req.form = fields.map(({ name, tag, value }) => ({ name, tag, value }));
     req.submit = true;
   }
+  // Where the card is now: the answer may replace or delete it, and its
+  // toast still belongs here.
+  const at = li.getBoundingClientRect();
   const buttons = li.querySelectorAll('button[data-button]');
   buttons.forEach((b) => { b.disabled = true; });
   try {
     const res = await api('/api/action', req);
-    if (res.toast) toast(m.open_id, res.toast.type, res.toast.content);
+    if (res.toast) toast(m.open_id, res.toast.type, res.toast.content, at);
   } catch (err) {
-    toast(m.open_id, 'error', err.message);
+    toast(m.open_id, 'error', err.message, at);
   } finally {
     // The card may have been replaced or deleted meanwhile; then these
     // buttons are gone and this does nothing.
@@ -211,14 +279,29 @@ async function onCardClick(ev, m) {
   }
 }
 
-function toast(member, type, content) {
-  const box = $(`[data-member="${member}"] .toasts`);
+// toast shows a client notice in a member's column, over the card whose
+// button was pressed (near: its element, or its box as it was at the click)
+// or at the top of the column; a new toast replaces the one still showing.
+function toast(member, type, content, near) {
+  const col = $(`section.member[data-member="${member}"]`);
+  const box = $('.toasts', col);
   const el = document.createElement('div');
   const kind = ['success', 'error', 'warning', 'info'].includes(type) ? type : 'info';
   el.className = `toast toast-${kind}`;
   el.innerHTML = `<span class="toast-icon" aria-hidden="true">${{ success: '✓', error: '!', warning: '!', info: 'i' }[kind]}</span>${esc(content)}`;
-  box.appendChild(el);
-  setTimeout(() => el.remove(), 4000);
+  const colBox = col.getBoundingClientRect();
+  const line = $('.timeline', col).getBoundingClientRect();
+  let top = line.top - colBox.top + 8;
+  if (near) {
+    const r = near instanceof Element ? near.getBoundingClientRect() : near;
+    // Over the card's upper part, kept inside the visible timeline.
+    const want = Math.max(r.top, line.top) + Math.min(40, r.height / 3) - colBox.top;
+    top = Math.min(Math.max(want, top), line.bottom - colBox.top - 48);
+  }
+  box.style.top = `${Math.round(top)}px`;
+  box.replaceChildren(el);
+  clearTimeout(box.timer);
+  box.timer = setTimeout(() => el.remove(), 4000);
 }
 
 // ---- the Open API call log --------------------------------------------------
@@ -238,9 +321,18 @@ function pretty(raw) {
 
 function addCall(c) {
   if (state.calls.has(c.seq)) return;
+  // A failure that botd then retried with success (an expired token's
+  // 99991663) is part of normal work: marked "retried", not red.
+  for (const seq of retriedBy(state.calls.values(), c)) {
+    state.calls.get(seq).retried = true;
+    const prev = $(`#calls li[data-seq="${seq}"]`);
+    prev?.classList.replace('failed', 'retried');
+    prev?.querySelector('.status')?.insertAdjacentHTML('beforeend', ' · <span class="retried-mark" title="botd retried it and the retry succeeded">retried ✓</span>');
+  }
   state.calls.set(c.seq, c);
-  const ok = c.status === 200 && c.code === 0;
+  const ok = callOK(c);
   const li = document.createElement('li');
+  li.dataset.seq = String(c.seq);
   li.className = `call${ok ? '' : ' failed'}`;
   li.innerHTML = `<details>
       <summary><span class="method m-${esc(c.method)}">${esc(c.method)}</span>
@@ -265,6 +357,10 @@ function showClock() {
     weekday: 'short', month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', second: '2-digit',
   });
   $('#clock-now').dateTime = now.toISOString();
+  document.querySelectorAll('.local-time').forEach((el) => {
+    el.textContent = memberLocalTime(now, el.dataset.tz);
+    el.dateTime = now.toISOString();
+  });
   const badge = $('#clock-offset');
   badge.hidden = state.offsetMS <= 0;
   if (state.offsetMS > 0) {
@@ -276,9 +372,9 @@ function showClock() {
   }
 }
 
-async function advance(body) {
+async function advance(body, path = '/api/clock') {
   try {
-    const res = await api('/api/clock', body);
+    const res = await api(path, body);
     state.offsetMS = res.offset_ms;
     showClock();
   } catch (err) {
@@ -288,6 +384,10 @@ async function advance(body) {
 
 function wireControls() {
   document.querySelectorAll('[data-advance]').forEach((b) => b.addEventListener('click', () => advance({ by: b.dataset.advance })));
+  // "Next due" lands on the next scheduled moment, so a reminder fires on
+  // time; only when botd lets the playground read its due set.
+  $('#ff-next').hidden = !state.world.next_due;
+  $('#ff-next').addEventListener('click', () => advance({}, '/api/clock/next-due'));
   $('#ff-go').addEventListener('click', () => {
     const v = $('#ff-to').value;
     if (v) advance({ to: new Date(v).toISOString() });
@@ -323,6 +423,8 @@ async function main() {
   $('#chat-title').textContent = `# ${state.world.chat_name}`;
   document.title = `${state.world.chat_name} · botd playground`;
   buildColumns();
+  showMember(state.world.members[0].open_id);
+  $('#clock-label').textContent = `Simulated time (your browser, ${zoneLabel(new Date(), undefined)})`;
   wireControls();
   showClock();
   connect();

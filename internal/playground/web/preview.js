@@ -35,9 +35,31 @@ async function loadSamples() {
   }
 }
 
+const SURFACES = { group: 'group card', ephemeral: 'ephemeral card' };
+
 function problemsHTML(list) {
-  if (!list.length) return '<li class="ok">No problems: the simulator accepts it.</li>';
-  return list.map((p) => `<li><code>${esc(p.path || '(card)')}</code> ${esc(p.message)}${p.code ? ` <span class="code">[${esc(p.code)}]</span>` : ''}</li>`).join('');
+  if (!list.length) return '<li class="ok">No problems: the simulator accepts it as a group card and as an ephemeral card.</li>';
+  return list.map((p) => `<li><code>${esc(p.path || '(card)')}</code> ${esc(p.message)}${p.code ? ` <span class="code">[${esc(p.code)}]</span>` : ''}${
+    (p.surfaces || []).map((x) => ` <span class="surface surface-${esc(x)}">${esc(SURFACES[x] || x)}</span>`).join('')}</li>`).join('');
+}
+
+// showSyntax says where the text stops being JSON, and selects that spot
+// in the editor on a click.
+function showSyntax(syntax) {
+  const el = $('#syntax');
+  el.hidden = !syntax;
+  if (!syntax) return '';
+  const where = `line ${syntax.line}, column ${syntax.column}`;
+  el.innerHTML = `JSON syntax error at <button type="button" class="goto">${esc(where)}</button>: ${esc(syntax.message)}`;
+  $('.goto', el).addEventListener('click', () => {
+    const lines = $('#json').value.split('\n');
+    let pos = 0;
+    for (let i = 0; i < syntax.line - 1 && i < lines.length; i += 1) pos += lines[i].length + 1;
+    pos += syntax.column - 1; // close enough for astral characters, which count as two here
+    $('#json').focus();
+    $('#json').setSelectionRange(pos, pos + 1);
+  });
+  return where;
 }
 
 let timer;
@@ -51,12 +73,17 @@ function update() {
       $('#rendered').innerHTML = renderCard(card, {
         locale: $('#lang').value, members: world.members, botId: world.bot_open_id, botName: world.bot_name, idPrefix: 'pv',
       });
-    } catch (err) {
-      $('#rendered').innerHTML = `<div class="unsupported" role="note">not JSON: ${esc(err.message)}</div>`;
+    } catch {
+      card = undefined;
     }
     const v = await getJSON('/api/validate', { card: text });
-    $('#problems-group').innerHTML = problemsHTML(v.group);
-    $('#problems-ephemeral').innerHTML = problemsHTML(v.ephemeral);
+    const where = showSyntax(v.syntax);
+    if (card === undefined) {
+      $('#rendered').innerHTML = `<div class="unsupported" role="note">not JSON${where ? ` (${esc(where)})` : ''}: ${esc(v.syntax?.message || '')}</div>`;
+    }
+    $('#problems').innerHTML = v.syntax
+      ? '<li>Text that is not JSON is refused everywhere: fix the syntax error first. <span class="surface surface-group">group card</span> <span class="surface surface-ephemeral">ephemeral card</span></li>'
+      : problemsHTML(v.problems);
     document.body.dataset.validated = 'true';
   }, 150);
 }

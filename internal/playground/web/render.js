@@ -107,6 +107,7 @@ export function unsupported(what) {
 /**
  * renderCard renders a whole card.
  * ctx: { locale: 'en_us', members: [{open_id, name}], botId, botName,
+ *        zone: the member's UTC offset label for time pickers (optional),
  *        idPrefix: unique per rendered card, for label/input ids }.
  */
 export function renderCard(card, ctx = {}) {
@@ -174,9 +175,13 @@ function field(e, ctx, control) {
   // muted label; other controls show it inside and get it as aria-label.
   const hint = !label && placeholder && PICKERS.includes(e.tag);
   const req = e.required ? '<span class="req" aria-hidden="true">*</span>' : '';
+  // A time is read in the zone of the member's client (ctx.zone, e.g.
+  // "GMT+8"): say which, so "09:00" is not taken for the browser's.
+  const zone = ctx.zone && (e.tag === 'picker_time' || e.tag === 'picker_datetime')
+    ? ` <span class="zone">(${esc(ctx.zone)})</span>` : '';
   let labelHTML = '';
-  if (label) labelHTML = `<label class="field-label" for="${id}">${plain(label)}${req}</label>`;
-  else if (hint) labelHTML = `<label class="field-label hint" for="${id}">${plain(placeholder)}${req}</label>`;
+  if (label) labelHTML = `<label class="field-label" for="${id}">${plain(label)}${zone}${req}</label>`;
+  else if (hint) labelHTML = `<label class="field-label hint" for="${id}">${plain(placeholder)}${zone}${req}</label>`;
   const common = {
     id, name: e.name, 'data-field': '', 'data-tag': e.tag, required: !!e.required, disabled: !!e.disabled,
     'aria-label': label || hint ? undefined : (placeholder || e.name || e.tag),
