@@ -11,10 +11,12 @@ import (
 	"os"
 	"time"
 
+	"github.com/redis/go-redis/v9"
 	"go.uber.org/zap"
 
 	"github.com/botd/botd/internal/clock"
 	"github.com/botd/botd/internal/playground"
+	"github.com/botd/botd/internal/state"
 )
 
 // playgroundAddr is where the page listens unless -config or BOTD_ADDR say
@@ -141,7 +143,7 @@ func servePlayground(ctx context.Context, cfg Config, pageAddr string, expose bo
 
 	page, err := playground.New(playground.Options{
 		Sim: sim, BotdURL: "http://" + bot.Addr(), Flows: bot.Flows(), Log: log.Named("playground"),
-		Exposed: expose, LongConn: longConn,
+		Exposed: expose, LongConn: longConn, Due: dueSet{bot.Redis()},
 	})
 	if err != nil {
 		return err
@@ -182,4 +184,20 @@ func servePlayground(ctx context.Context, cfg Config, pageAddr string, expose bo
 		serveErr = nil
 	}
 	return serveErr
+}
+
+// dueSet is the playground's view of botd's due set (state.DueKey): the
+// earliest scheduled moment, for the page's "next due" button.
+type dueSet struct{ rdb *redis.Client }
+
+// NextDue implements playground.DueReader.
+func (d dueSet) NextDue(ctx context.Context) (time.Time, bool, error) {
+	first, err := d.rdb.ZRangeWithScores(ctx, state.DueKey, 0, 0).Result()
+	if err != nil {
+		return time.Time{}, false, fmt.Errorf("read the due set: %w", err)
+	}
+	if len(first) == 0 {
+		return time.Time{}, false, nil
+	}
+	return time.UnixMilli(int64(first[0].Score)), true, nil
 }
