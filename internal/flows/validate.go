@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/botd/botd/internal/card"
 	"github.com/botd/botd/internal/platformid"
@@ -113,6 +114,23 @@ func FormValue(form map[string]any, name string) (v string, ok bool) {
 	default:
 		return "", false
 	}
+}
+
+// RequiredText reads a form's required one-line text field: trimmed, not
+// empty, at most max characters. A problem is added to errs under name
+// (required, or tooLong with max as its argument). The trimmed value is
+// returned either way, to be shown again in the form. A value no component
+// sends reads as empty, so it is refused as missing.
+func RequiredText(values map[string]any, name string, max int, required, tooLong Msg, errs *FieldErrors) string {
+	v, _ := FormValue(values, name)
+	v = strings.TrimSpace(v)
+	switch {
+	case v == "":
+		errs.Add(name, required)
+	case utf8.RuneCountInString(v) > max:
+		errs.Add(name, tooLong, max)
+	}
+	return v
 }
 
 // ParseDate reads a date picker value: "2024-11-15 +0800" as the platform

@@ -134,13 +134,8 @@ func (Flow) Submit(_ *flows.Interaction, s flows.Submission) (map[string]string,
 		}
 	}
 
-	title, _ := flows.FormValue(s.Values, fieldTitle) // unreadable is empty: "Title is required"
-	title = strings.TrimSpace(title)
-	switch {
-	case title == "":
-		errs.Add(fieldTitle, msgTitleRequired)
-	case utf8.RuneCountInString(title) > titleMax:
-		errs.Add(fieldTitle, msgTitleTooLong, titleMax)
+	title := flows.RequiredText(s.Values, fieldTitle, titleMax, msgTitleRequired, msgTitleTooLong, &errs)
+	if utf8.RuneCountInString(title) > titleMax {
 		title = flows.Truncate(title, titleMax)
 	}
 	set(fieldTitle, title)

@@ -10,7 +10,6 @@ import (
 	"slices"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/botd/botd/internal/card"
 	"github.com/botd/botd/internal/flows"
@@ -225,14 +224,7 @@ func (Flow) Submit(it *flows.Interaction, s flows.Submission) (map[string]string
 		}
 	}
 
-	what, _ := flows.FormValue(s.Values, remindWhat) // unreadable is empty: "Say what to remind of"
-	what = strings.TrimSpace(what)
-	switch {
-	case what == "":
-		errs.Add(remindWhat, msgRemindWhatRequired)
-	case utf8.RuneCountInString(what) > remindWhatMax:
-		errs.Add(remindWhat, msgRemindWhatTooLong, remindWhatMax)
-	}
+	what := flows.RequiredText(s.Values, remindWhat, remindWhatMax, msgRemindWhatRequired, msgRemindWhatTooLong, &errs)
 	set(remindWhat, what)
 
 	day, dayOffset, dayOK := flows.ParseDate(strings.TrimSpace(flows.FormString(s.Values, remindDate)))

@@ -138,14 +138,7 @@ func (Flow) Submit(it *flows.Interaction, s flows.Submission) (map[string]string
 		}
 	}
 
-	title, _ := flows.FormValue(s.Values, todoTitle) // unreadable is empty: "Title is required"
-	title = strings.TrimSpace(title)
-	switch {
-	case title == "":
-		errs.Add(todoTitle, msgTodoTitleRequired)
-	case utf8.RuneCountInString(title) > todoTitleMax:
-		errs.Add(todoTitle, msgTodoTitleTooLong, todoTitleMax)
-	}
+	title := flows.RequiredText(s.Values, todoTitle, todoTitleMax, msgTodoTitleRequired, msgTodoTitleTooLong, &errs)
 	set(todoTitle, title)
 
 	assignee, ok := flows.FormValue(s.Values, todoAssignee)
