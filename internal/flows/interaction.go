@@ -84,6 +84,16 @@ type Store interface {
 	UpdateInteraction(ctx context.Context, it *Interaction) error
 }
 
+// CommandIndex is an optional part of a Store: the first interaction each
+// command's message started. A process that dies after saving an
+// interaction and before its webhook claim is kept lets the platform's
+// redelivery of the event start a second one; send_form then shows the
+// first one's form rather than a second (see sendForm).
+type CommandIndex interface {
+	// FirstInteraction returns the id, or "" when the message started none.
+	FirstInteraction(ctx context.Context, messageID string) (string, error)
+}
+
 // Sender is the part of the Open API the flows use. Cards are any value that
 // marshals to card JSON (see internal/card).
 type Sender interface {

@@ -63,6 +63,19 @@ func (e *Engine) sendForm(ctx context.Context, it *Interaction, flow Flow, log *
 		log.Debug("form not sent: already sent", zap.String("message_id", it.EphemeralMessageID))
 		return nil
 	}
+	if first := e.firstOfCommand(ctx, it, log); first != "" && first != it.ID {
+		// The command's event was delivered again after a crash kept its
+		// claim from being recorded, and started this second interaction.
+		// The member gets one form: the first interaction's (a no-op when
+		// it is shown already; sent now if the crash came before its job
+		// was queued). This one is never shown, and expires.
+		log.Warn("second interaction for one command: showing the first one's form instead",
+			zap.String("first_interaction_id", first), zap.String("source_message_id", it.SourceMessageID))
+		if err := e.deps.Jobs.Enqueue(ctx, JobSendForm, first); err != nil {
+			return fmt.Errorf("send the form of the command's first interaction %s: %w", first, err)
+		}
+		return nil
+	}
 	form := flow.Form
 	if l, ok := flow.(FormLoader); ok {
 		c, err := l.LoadForm(ctx, e, it)
@@ -101,6 +114,22 @@ func (e *Engine) sendForm(ctx context.Context, it *Interaction, flow Flow, log *
 	}
 	log.Info("form sent", zap.String("message_id", msgID), where(it))
 	return nil
+}
+
+// firstOfCommand is the first interaction it's command started, or "" when
+// the store cannot tell; a failed lookup sends the form anyway (two forms
+// are better than none).
+func (e *Engine) firstOfCommand(ctx context.Context, it *Interaction, log *zap.Logger) string {
+	idx, ok := e.deps.Store.(CommandIndex)
+	if !ok || it.SourceMessageID == "" {
+		return ""
+	}
+	first, err := idx.FirstInteraction(ctx, it.SourceMessageID)
+	if err != nil {
+		log.Warn("cannot tell whether the command started another interaction; sending the form", zap.Error(err))
+		return ""
+	}
+	return first
 }
 
 // finish posts a submitted interaction's final card, deletes its form and
@@ -150,6 +179,9 @@ func (e *Engine) finish(ctx context.Context, it *Interaction, flow Flow, log *za
 		}
 	}
 	deleted := it.EphemeralMessageID
+	if deleted == "" {
+		deleted = e.unrecordedForm(ctx, it, log)
+	}
 	if deleted != "" {
 		if err := e.deleteForm(ctx, it, log, deleted); err != nil {
 			return err
@@ -179,17 +211,21 @@ func (e *Engine) finish(ctx context.Context, it *Interaction, flow Flow, log *za
 
 // deleteCancelled deletes the form of a cancelled interaction.
 func (e *Engine) deleteCancelled(ctx context.Context, it *Interaction, log *zap.Logger) error {
-	switch {
-	case it.Status != StatusCancelled:
+	if it.Status != StatusCancelled {
 		log.Debug("cancel skipped: interaction not cancelled", zap.String("status", string(it.Status)))
 		return nil
-	case it.EphemeralMessageID == "":
+	}
+	formID := it.EphemeralMessageID
+	if formID == "" {
+		formID = e.unrecordedForm(ctx, it, log)
+	}
+	if formID == "" {
 		// Not sent yet: send_form sees the cancel and sends nothing.
 		log.Debug("cancel: no form to delete")
 		e.flagLostForm(ctx, it, log)
 		return nil
 	}
-	if err := e.deleteForm(ctx, it, log, it.EphemeralMessageID); err != nil {
+	if err := e.deleteForm(ctx, it, log, formID); err != nil {
 		return err
 	}
 	log.Info("form deleted")

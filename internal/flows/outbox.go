@@ -34,6 +34,34 @@ type Outbox interface {
 	FlagIfStarted(ctx context.Context, interactionID, effect string) (bool, error)
 }
 
+// OutboxReader is an optional part of an Outbox: what it knows of an
+// effect, changing nothing.
+type OutboxReader interface {
+	Entry(ctx context.Context, interactionID, effect string) (OutboxEntry, error)
+}
+
+// unrecordedForm returns the message id of a form whose send the outbox
+// saw complete while the interaction never recorded it: the run that sent
+// it died between the two writes (or its record failed). The form is on
+// the member's screen and is deleted like a recorded one. "" when there is
+// no such form or the outbox cannot tell.
+func (e *Engine) unrecordedForm(ctx context.Context, it *Interaction, log *zap.Logger) string {
+	r, ok := e.deps.Outbox.(OutboxReader)
+	if !ok {
+		return ""
+	}
+	ent, err := r.Entry(ctx, it.ID, effectSendForm)
+	if err != nil {
+		log.Warn("outbox: cannot read the form send", zap.Error(err))
+		return ""
+	}
+	if ent.State != OutboxDone || ent.Result == "" {
+		return ""
+	}
+	log.Info("form sent by a run that died before recording it", zap.String("message_id", ent.Result))
+	return ent.Result
+}
+
 // OutboxEntry is what the outbox knows about one effect.
 type OutboxEntry struct {
 	State  OutboxState

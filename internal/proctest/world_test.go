@@ -72,7 +72,9 @@ func newWorld(t *testing.T, o worldOpts) *world {
 	if w.redisURL == "" {
 		// In the test process, so that it survives every botd restart; it
 		// is a real TCP server, so the children can reach it.
-		w.redisURL = "redis://" + miniredis.RunT(t).Addr() + "/0"
+		m := miniredis.RunT(t)
+		w.redisURL = "redis://" + m.Addr() + "/0"
+		keepTime(t, m)
 	}
 	opts, err := redis.ParseURL(w.redisURL)
 	if err != nil {
@@ -192,4 +194,33 @@ func (w *world) archivedJobs() string {
 		}
 	}
 	return b.String()
+}
+
+// keepTime makes m's keys expire with the wall clock, as a real Redis's
+// do: miniredis only counts a TTL down when told to. Without it a lease
+// botd takes and a crash never releases (a webhook claim's 10 s, a job's
+// lease) is held for ever, and the platform's redeliveries of that event
+// are refused "in hand elsewhere" until the test gives up.
+func keepTime(t *testing.T, m *miniredis.Miniredis) {
+	stop, done := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(done)
+		tick := time.NewTicker(100 * time.Millisecond)
+		defer tick.Stop()
+		last := time.Now()
+		for {
+			select {
+			case <-stop:
+				return
+			case now := <-tick.C:
+				m.FastForward(now.Sub(last))
+				last = now
+			}
+		}
+	}()
+	// Registered after RunT's, so it runs before m is closed.
+	t.Cleanup(func() {
+		close(stop)
+		<-done
+	})
 }

@@ -5,6 +5,7 @@ package state
 // and so botd can share a Redis database with other software.
 //
 //	botd:itx:{id}      hash  interaction: v = version, d = JSON   TTL: InteractionTTL
+//	botd:cmd:{message_id}  string  the first interaction the command's message started  TTL: InteractionTTL
 //	botd:claim:{key}   string "1": event/message/replay claims    TTL: per claim
 //	botd:cache:{key}   string cached values (tenant token; chat:{id}: chat info JSON)  TTL: per value
 //	botd:outbox:{id}   hash   effect -> "started:{ms}" | "done:{result}"   TTL: InteractionTTL
@@ -28,6 +29,7 @@ const prefix = "botd:"
 
 func interactionKey(id string) string   { return prefix + "itx:" + id }
 func claimKey(key string) string        { return prefix + "claim:" + key }
+func commandKey(msgID string) string    { return prefix + "cmd:" + msgID }
 func cacheKey(key string) string        { return prefix + "cache:" + key }
 func outboxKey(id string) string        { return prefix + "outbox:" + id }
 func recordKey(kind, id string) string  { return prefix + kind + ":" + id }

@@ -46,6 +46,23 @@ func (s *Store) Begin(ctx context.Context, interactionID, effect string) (flows.
 	return flows.OutboxEntry{State: flows.OutboxStarted}, nil
 }
 
+var _ flows.OutboxReader = (*Store)(nil)
+
+// Entry implements flows.OutboxReader.
+func (s *Store) Entry(ctx context.Context, interactionID, effect string) (flows.OutboxEntry, error) {
+	v, err := s.rdb.HGet(ctx, outboxKey(interactionID), effect).Result()
+	switch {
+	case err == redis.Nil:
+		return flows.OutboxEntry{}, nil
+	case err != nil:
+		return flows.OutboxEntry{}, fmt.Errorf("state: outbox read %s %s: %w", effect, interactionID, err)
+	}
+	if result, ok := strings.CutPrefix(v, "done:"); ok {
+		return flows.OutboxEntry{State: flows.OutboxDone, Result: result}, nil
+	}
+	return flows.OutboxEntry{State: flows.OutboxStarted}, nil
+}
+
 // Complete implements flows.Outbox.
 func (s *Store) Complete(ctx context.Context, interactionID, effect, result string) error {
 	// Begin set the hash's TTL a moment ago: one HSET is enough.

@@ -41,15 +41,17 @@ func New(rdb redis.UniversalClient, ttl time.Duration, now func() time.Time) *St
 
 var _ flows.Store = (*Store)(nil)
 
-// createCmd stores a new interaction unless the key exists.
+// createCmd stores a new interaction unless the key exists, and records it
+// as its command's first interaction unless one is recorded already.
 //
-// KEYS[1] interaction key
-// ARGV[1] JSON  ARGV[2] TTL in ms
+// KEYS[1] interaction key  KEYS[2] the command's key (absent for none)
+// ARGV[1] JSON  ARGV[2] TTL in ms  ARGV[3] interaction id
 // Returns 1 when created, 0 when the key exists.
 var createCmd = redis.NewScript(`
 if redis.call("EXISTS", KEYS[1]) == 1 then return 0 end
 redis.call("HSET", KEYS[1], "v", 1, "d", ARGV[1])
 redis.call("PEXPIRE", KEYS[1], ARGV[2])
+if KEYS[2] then redis.call("SET", KEYS[2], ARGV[3], "NX", "PX", ARGV[2]) end
 return 1`)
 
 // updateCmd replaces an interaction if its version is still the expected one.
@@ -75,7 +77,11 @@ func (s *Store) CreateInteraction(ctx context.Context, it *flows.Interaction) er
 	if err != nil {
 		return fmt.Errorf("state: create interaction %s: %w", it.ID, err)
 	}
-	n, err := createCmd.Run(ctx, s.rdb, []string{interactionKey(it.ID)}, data, s.ttl.Milliseconds()).Int()
+	keys := []string{interactionKey(it.ID)}
+	if it.SourceMessageID != "" {
+		keys = append(keys, commandKey(it.SourceMessageID))
+	}
+	n, err := createCmd.Run(ctx, s.rdb, keys, data, s.ttl.Milliseconds(), it.ID).Int()
 	if err != nil {
 		return fmt.Errorf("state: create interaction %s: %w", it.ID, err)
 	}
@@ -84,6 +90,21 @@ func (s *Store) CreateInteraction(ctx context.Context, it *flows.Interaction) er
 	}
 	*it = saved
 	return nil
+}
+
+var _ flows.CommandIndex = (*Store)(nil)
+
+// FirstInteraction implements flows.CommandIndex: "" when the message
+// started none (or it expired).
+func (s *Store) FirstInteraction(ctx context.Context, messageID string) (string, error) {
+	id, err := s.rdb.Get(ctx, commandKey(messageID)).Result()
+	if errors.Is(err, redis.Nil) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("state: first interaction of %s: %w", messageID, err)
+	}
+	return id, nil
 }
 
 // Interaction loads one interaction; flows.ErrNotFound when unknown or expired.
