@@ -105,3 +105,25 @@ func CompareGolden(t testing.TB, path string, got []byte) {
 		t.Errorf("%s differs (run with -update to accept):\n--- got\n%s\n--- want\n%s", path, got, want)
 	}
 }
+
+// CheckGoldens fails unless every testdata/*.golden of the calling package
+// parses as card JSON 2.0, so a hand edit cannot break one silently.
+func CheckGoldens(t testing.TB) {
+	t.Helper()
+	files, err := filepath.Glob("testdata/*.golden")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no goldens: %v", err)
+	}
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var c struct {
+			Schema string `json:"schema"`
+		}
+		if err := json.Unmarshal(b, &c); err != nil || c.Schema != "2.0" {
+			t.Errorf("%s: schema %q, %v", f, c.Schema, err)
+		}
+	}
+}

@@ -3,7 +3,6 @@ package todo
 import (
 	"encoding/json"
 	"maps"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -105,25 +104,7 @@ func TestCardsRespectTheSize(t *testing.T) {
 	}
 }
 
-func TestGoldensAreCurrentJSON(t *testing.T) {
-	// Every golden parses as JSON 2.0, so a hand edit cannot break them silently.
-	files, err := filepath.Glob("testdata/*.golden")
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no goldens: %v", err)
-	}
-	for _, f := range files {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var c struct {
-			Schema string `json:"schema"`
-		}
-		if err := json.Unmarshal(b, &c); err != nil || c.Schema != "2.0" {
-			t.Errorf("%s: schema %q, %v", f, c.Schema, err)
-		}
-	}
-}
+func TestGoldensAreCurrentJSON(t *testing.T) { flowtest.CheckGoldens(t) }
 
 func TestMessages(t *testing.T) { flowtest.CheckMessages(t, "messages.go", 20) }
 
