@@ -1,11 +1,28 @@
 package flows
 
 import (
+	"fmt"
 	"time"
 )
 
-// FormatStamp is when something happened: "2024-11-15 09:42".
-func FormatStamp(t time.Time, loc *time.Location) string { return t.In(loc).Format("2006-01-02 15:04") }
+// FormatStamp is when something happened, with the UTC offset it is read
+// in: "2024-11-15 09:42 UTC+08:00". Group cards are read by members in
+// other zones, so a moment on them says which clock it is on.
+func FormatStamp(t time.Time, loc *time.Location) string {
+	t = t.In(loc)
+	return t.Format("2006-01-02 15:04 ") + UTCOffset(t)
+}
+
+// UTCOffset is t's offset from UTC in its own location: "UTC+08:00",
+// "UTC-03:30", "UTC+00:00".
+func UTCOffset(t time.Time) string {
+	_, off := t.Zone()
+	sign := "+"
+	if off < 0 {
+		sign, off = "-", -off
+	}
+	return fmt.Sprintf("UTC%s%02d:%02d", sign, off/3600, off%3600/60)
+}
 
 // zoneOrDefault loads an IANA zone name, falling back to the engine's default.
 func (e *Engine) zoneOrDefault(name string) *time.Location {

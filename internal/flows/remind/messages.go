@@ -9,7 +9,7 @@ var (
 	msgRemindWhatLabel         = flows.Msg{EnUS: "Remind of", ZhCN: "提醒内容"}
 	msgRemindWhatPlaceholder   = flows.Msg{EnUS: "What should the group be reminded of?", ZhCN: "要提醒什么？"}
 	msgRemindDatePlaceholder   = flows.Msg{EnUS: "Date", ZhCN: "日期"}
-	msgRemindTimePlaceholder   = flows.Msg{EnUS: "Time", ZhCN: "时间"}
+	msgRemindTimePlaceholder   = flows.Msg{EnUS: "Time (in your time zone)", ZhCN: "时间（你所在时区）"}
 	msgRemindRepeatPlaceholder = flows.Msg{EnUS: "Repeat", ZhCN: "重复"}
 	// Selects have no label component (§8.6) and a prefilled one hides its
 	// placeholder, so these lines above them say what each one is.
@@ -53,7 +53,7 @@ var (
 	msgRemindCancelNotAllowed  = flows.Msg{EnUS: "Only the member who set this reminder or an admin can cancel it", ZhCN: "只有设置提醒的人或管理员可以取消"}
 	msgRemindNotAllowed        = flows.Msg{EnUS: "Only the people this reminder is for can do that", ZhCN: "只有被提醒的人可以操作"}
 	msgRemindDueSetBy          = flows.Msg{EnUS: "Due %s · set by %s", ZhCN: "时间 %s · 设置人 %s"}
-	msgRemindLate              = flows.Msg{EnUS: "Sent late: it was due %s", ZhCN: "延迟送达：原定 %s"}
+	msgRemindLate              = flows.Msg{EnUS: "Sent late, at %s", ZhCN: "延迟送达，实际发送于 %s"}
 	msgRemindDone              = flows.Msg{EnUS: "Done", ZhCN: "完成"}
 	msgRemindSnooze10          = flows.Msg{EnUS: "Snooze 10 min", ZhCN: "10 分钟后再提醒"}
 	msgRemindSnooze60          = flows.Msg{EnUS: "Snooze 1 hour", ZhCN: "1 小时后再提醒"}

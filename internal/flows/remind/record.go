@@ -126,12 +126,7 @@ var zhWeekdays = [...]string{"周日", "周一", "周二", "周三", "周四", "
 // fmtWhen is a due time: "Fri 2024-11-15 09:00 UTC+08:00", "2024-11-15 周五 09:00 UTC+08:00".
 func fmtWhen(t time.Time, loc *time.Location, locale string) string {
 	t = t.In(loc)
-	_, off := t.Zone()
-	sign := "+"
-	if off < 0 {
-		sign, off = "-", -off
-	}
-	zone := fmt.Sprintf("UTC%s%02d:%02d", sign, off/3600, off%3600/60)
+	zone := flows.UTCOffset(t)
 	if locale == flows.LocaleZhCN {
 		return t.Format("2006-01-02 ") + zhWeekdays[t.Weekday()] + t.Format(" 15:04 ") + zone
 	}
@@ -367,7 +362,7 @@ func firedCardIn(r *Reminder, p Post, loc *time.Location, lang string) *card.Car
 		card.Markdown{Content: msgRemindDueSetBy.In(lang, fmtWhen(p.Due, loc, lang), flows.AtMention(r.CreatorID)), TextSize: "notation"},
 	}
 	if p.FiredAt.Sub(p.Due) > lateAfter {
-		elements = append(elements, card.Markdown{Content: "<font color='red'>" + msgRemindLate.In(lang, flows.FormatStamp(p.Due, loc)) + "</font>"})
+		elements = append(elements, card.Markdown{Content: "<font color='red'>" + msgRemindLate.In(lang, flows.FormatStamp(p.FiredAt, loc)) + "</font>"})
 	}
 	header := card.Header{Title: card.Plain(msgRemindTitle.In(lang)), Template: card.Orange}
 	if p.DoneBy != "" {
