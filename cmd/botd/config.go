@@ -18,6 +18,8 @@ import (
 	"github.com/botd/botd/internal/flows"
 	"github.com/botd/botd/internal/platformid"
 	"github.com/botd/botd/internal/ratelimit"
+	"github.com/botd/botd/internal/redisurl"
+	"github.com/botd/botd/internal/webapp"
 )
 
 // Secret is a string that never prints: -check-config, the startup log line
@@ -74,6 +76,22 @@ type Config struct {
 	// Flows says, per flow, who may start it and which card-builder
 	// template replaces its final card. File only.
 	Flows map[string]FlowConfig `yaml:"flows,omitempty"`
+	// WebApp configures the web app at /app/: the one block the
+	// environment reaches too, as BOTD_WEBAPP_<KEY>.
+	WebApp WebApp `yaml:"webapp"`
+}
+
+// WebApp mirrors webapp.Config in the config file.
+type WebApp struct {
+	// SessionTTL is how long a web app login lasts.
+	SessionTTL time.Duration `yaml:"session_ttl"`
+	// TrustForwardedProto ("on"/"off"): botd is behind a proxy that
+	// terminates TLS and sets X-Forwarded-Proto; "https" there marks the
+	// session cookie Secure.
+	TrustForwardedProto string `yaml:"trust_forwarded_proto"`
+	// PageHosts are the public host[:port]s of the web app when a proxy
+	// rewrites Host: its pages are signed and its Origin accepted.
+	PageHosts List `yaml:"page_hosts"`
 }
 
 // Quotas mirrors ratelimit.Limits in the config file.
@@ -124,6 +142,11 @@ func (c Config) App() app.Config {
 		FairUse:             flows.FairUse(c.FairUse),
 		ShutdownTimeout:     c.ShutdownTimeout,
 		EventMode:           c.EventMode,
+		WebApp: webapp.Config{
+			SessionTTL:          c.WebApp.SessionTTL,
+			TrustForwardedProto: c.WebApp.TrustForwardedProto == "on",
+			PageHosts:           c.WebApp.PageHosts,
+		},
 	}
 }
 
@@ -189,6 +212,7 @@ func Default() Config {
 		FairUse:             FairUse(flows.DefaultFairUse()),
 		LegacyCardCallbacks: "off",
 		EventMode:           app.EventModeWebhook,
+		WebApp:              WebApp{SessionTTL: webapp.DefaultSessionTTL, TrustForwardedProto: "off"},
 	}
 }
 
@@ -234,16 +258,24 @@ func LoadConfig(path string, env func(string) (string, bool)) (Config, error) {
 	return cfg, cfg.Validate()
 }
 
-// overlayEnv sets every field whose BOTD_<KEY> variable is present.
+// overlayEnv sets every field whose BOTD_<KEY> variable is present, and
+// every field of the webapp block whose BOTD_WEBAPP_<KEY> is.
 func (c *Config) overlayEnv(env func(string) (string, bool)) error {
-	v := reflect.ValueOf(c).Elem()
+	if err := overlayFields(reflect.ValueOf(c).Elem(), "BOTD_", env); err != nil {
+		return err
+	}
+	return overlayFields(reflect.ValueOf(&c.WebApp).Elem(), "BOTD_WEBAPP_", env)
+}
+
+func overlayFields(v reflect.Value, prefix string, env func(string) (string, bool)) error {
 	t := v.Type()
 	for i := 0; i < t.NumField(); i++ {
 		key := t.Field(i).Tag.Get("yaml")
 		if k := t.Field(i).Type.Kind(); k == reflect.Struct || k == reflect.Map {
 			continue // nested blocks (quotas, flows) are set in the file only
 		}
-		val, ok := env("BOTD_" + strings.ToUpper(key))
+		name := prefix + strings.ToUpper(key)
+		val, ok := env(name)
 		if !ok {
 			continue
 		}
@@ -254,13 +286,13 @@ func (c *Config) overlayEnv(env func(string) (string, bool)) error {
 		case int:
 			n, err := strconv.Atoi(strings.TrimSpace(val))
 			if err != nil {
-				return fmt.Errorf("BOTD_%s: %w", strings.ToUpper(key), err)
+				return fmt.Errorf("%s: %w", name, err)
 			}
 			f.SetInt(int64(n))
 		case time.Duration:
 			d, err := time.ParseDuration(val)
 			if err != nil {
-				return fmt.Errorf("BOTD_%s: %w", strings.ToUpper(key), err)
+				return fmt.Errorf("%s: %w", name, err)
 			}
 			f.SetInt(int64(d))
 		default:
@@ -306,8 +338,12 @@ func (c Config) Validate() error {
 			bad("open_base_url %q: want feishu, lark or an http(s) URL", c.OpenBaseURL)
 		}
 	}
-	if s := string(c.RedisURL); s != "" && !strings.HasPrefix(s, "redis://") && !strings.HasPrefix(s, "rediss://") {
-		bad("redis_url: want a redis:// or rediss:// URL")
+	if s := string(c.RedisURL); s != "" {
+		// One parser for the check and for the connection (internal/redisurl);
+		// its errors never quote the URL, which may hold a password.
+		if _, err := redisurl.Parse(s); err != nil {
+			bad("redis_url: %v", err)
+		}
 	}
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":
@@ -370,6 +406,41 @@ func (c Config) Validate() error {
 	if err := c.Limits().Validate(); err != nil {
 		bad("quotas: %v", err)
 	}
+	c.WebApp.validate(bad)
 	c.validateFlows(bad)
 	return errors.Join(errs...)
+}
+
+// validate reports the webapp block's problems through bad.
+func (w WebApp) validate(bad func(string, ...any)) {
+	if w.SessionTTL < 5*time.Minute || w.SessionTTL > 30*24*time.Hour {
+		bad("webapp.session_ttl %s: want 5m to 720h", w.SessionTTL)
+	}
+	switch w.TrustForwardedProto {
+	case "on", "off":
+	default:
+		bad("webapp.trust_forwarded_proto %q: want on or off", w.TrustForwardedProto)
+	}
+	for _, h := range w.PageHosts {
+		if !validPageHost(h) {
+			bad("webapp.page_hosts: %q is not a host or host:port (no scheme, no path)", h)
+		}
+	}
+}
+
+// validPageHost: "example.com", "example.com:8443", "[::1]:8080".
+func validPageHost(h string) bool {
+	if h == "" || len(h) > 260 || strings.ContainsAny(h, "/?#@ \t") {
+		return false
+	}
+	host := h
+	if hh, port, err := net.SplitHostPort(h); err == nil {
+		if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
+			return false
+		}
+		host = hh
+	} else if strings.Contains(h, ":") {
+		return false
+	}
+	return host != ""
 }

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/botd/botd/internal/feishusim"
+	"github.com/botd/botd/internal/ratelimit"
+	"github.com/botd/botd/internal/state"
 )
 
 // ephemeralsFor returns the ephemeral cards sent to viewer so far.
@@ -108,7 +110,8 @@ func TestFairUseFloodEndToEnd(t *testing.T) {
 	}
 	// Chat lookups are paced like every Open API call: each one is in the
 	// app-tier log of GET chat, which every replica reads.
-	if n := w.bot.Redis().ZCard(context.Background(), "botd:rl:app:im.chat.get").Val(); int(n) != lookups {
+	rdb := w.bot.RedisClient()
+	if n := rdb.ZCard(context.Background(), ratelimit.AppKey(state.KeyPrefix(rdb), ratelimit.APIChatGet)).Val(); int(n) != lookups {
 		t.Errorf("%d chat lookups paced, %d made", n, lookups)
 	}
 	if n := len(w.sim.Messages()); n != 0 {

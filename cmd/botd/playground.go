@@ -165,7 +165,8 @@ func servePlayground(ctx context.Context, cfg Config, pageAddr string, expose bo
 	if longConn {
 		how = "the long connection"
 	}
-	fmt.Fprintf(stdout, "botd playground (events over %s): open http://%s/ (card preview: http://%s/preview); Ctrl-C stops it\n",
+	fmt.Fprintf(stdout, "botd playground (events over %s): open http://%s/ (card preview: http://%s/preview; "+
+		"the web app as a member: the Web app button in their column); Ctrl-C stops it\n",
 		how, ln.Addr(), ln.Addr())
 
 	var serveErr error

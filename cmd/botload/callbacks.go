@@ -38,6 +38,9 @@ type callbacksResult struct {
 	Latency    summary            `json:"latency"` // from the scheduled send time
 	ByKind     map[string]summary `json:"by_kind"`
 	FirstError string             `json:"first_error,omitempty"`
+	// Memory is botd's resident set once the last callback was answered.
+	Memory      *memory `json:"botd_memory,omitempty"`
+	MemoryError string  `json:"botd_memory_error,omitempty"`
 }
 
 // runCallbacks pre-creates forms, prepares every callback, then fires them at
@@ -111,6 +114,7 @@ func runCallbacks(ctx context.Context, e env, cfg callbacksConfig) (*callbacksRe
 	elapsed := time.Since(start)
 
 	res := &callbacksResult{Rate: cfg.rate, Seconds: elapsed.Seconds(), ByKind: map[string]summary{}}
+	res.Memory, res.MemoryError = w.memory()
 	all := make([]time.Duration, 0, n)
 	byKind := map[string][]time.Duration{}
 	for i, o := range outcomes {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -15,6 +16,9 @@ const ephemeralSendPath = "/open-apis/ephemeral/v1/send"
 
 // ingestConfig is the ingest benchmark's shape (see the -h text).
 type ingestConfig struct {
+	// chatter sends plain group messages that are not commands instead of
+	// /todo: what a bot with the all-messages scope mostly receives.
+	chatter      bool
 	workers      int
 	rounds       int
 	round        time.Duration
@@ -36,9 +40,16 @@ type ingestRound struct {
 	// botd rounds only.
 	Acked         int     `json:"acked,omitempty"`
 	CardsSent     int     `json:"cards_sent,omitempty"`      // acked events whose form the simulator recorded
+	SentByEnd     int     `json:"sent_by_end,omitempty"`     // acked events whose form was sent before the round ended
 	Duplicates    int     `json:"duplicate_cards,omitempty"` // extra forms for one event
 	DrainSeconds  float64 `json:"drain_seconds,omitempty"`   // after the round, until its last form was sent
 	PoolExhausted bool    `json:"pool_exhausted,omitempty"`
+	// Chatter rounds: Open API calls botd made for the round's messages
+	// (there should be none), by path.
+	Effects map[string]int `json:"effects,omitempty"`
+	// Redis commands per acknowledged event over the round (and, for
+	// ingest, the drain that follows it).
+	Redis *redisCost `json:"redis,omitempty"`
 }
 
 // ingestTotal sums one server's rounds.
@@ -51,18 +62,27 @@ type ingestTotal struct {
 }
 
 type ingestResult struct {
-	Workers      int           `json:"workers"`
-	RoundSeconds float64       `json:"round_seconds"`
-	Bare         ingestTotal   `json:"bare"`
-	Botd         ingestTotal   `json:"botd"`
-	Ratio        float64       `json:"ratio"` // botd events/s ÷ bare requests/s over all rounds
-	RatioMin     float64       `json:"ratio_min"`
-	RatioMax     float64       `json:"ratio_max"`
-	Acked        int           `json:"acked"`
-	CardsSent    int           `json:"cards_sent"`
-	SentShare    float64       `json:"sent_share"`
-	Duplicates   int           `json:"duplicate_cards"`
-	Rounds       []ingestRound `json:"rounds"`
+	Kind         string      `json:"kind"` // ingest or chatter
+	Workers      int         `json:"workers"`
+	RoundSeconds float64     `json:"round_seconds"`
+	Bare         ingestTotal `json:"bare"`
+	Botd         ingestTotal `json:"botd"`
+	Ratio        float64     `json:"ratio"` // botd events/s ÷ bare requests/s over all rounds
+	RatioMin     float64     `json:"ratio_min"`
+	RatioMax     float64     `json:"ratio_max"`
+	Acked        int         `json:"acked"`
+	CardsSent    int         `json:"cards_sent"`
+	SentShare    float64     `json:"sent_share"`
+	SentByEnd    int         `json:"sent_by_end"`
+	ByEndShare   float64     `json:"sent_by_end_share"` // forms sent by the end of their round ÷ acknowledged
+	Duplicates   int         `json:"duplicate_cards"`
+	Effects      int         `json:"effects"` // chatter: Open API calls made for the messages (want 0)
+	// Memory is botd's resident set when the last round ended, and its peak.
+	Memory      *memory `json:"botd_memory,omitempty"`
+	MemoryError string  `json:"botd_memory_error,omitempty"`
+	// Redis is the cost per event over every botd round.
+	Redis  *redisCost    `json:"redis,omitempty"`
+	Rounds []ingestRound `json:"rounds"`
 }
 
 // runIngest alternates closed-loop rounds between the bare handler and botd
@@ -87,19 +107,25 @@ func runIngest(ctx context.Context, e env, cfg ingestConfig) (*ingestResult, err
 	bs := w.newSender(cfg.workers) // to botd
 	defer bs.close()
 
-	bareURL := endpoint(bare.addr, "/webhook/event")
-	bareReqs, err := prepareEvents(w, tag{kind: "bare"}, 1024)
+	rs, err := newRedisStats(e.redisURL)
 	if err != nil {
 		return nil, err
 	}
-	res := &ingestResult{Workers: cfg.workers, RoundSeconds: cfg.round.Seconds(), RatioMin: math.Inf(1)}
+	defer rs.close()
+
+	bareURL := endpoint(bare.addr, "/webhook/event")
+	bareReqs, err := prepareEvents(w, tag{kind: "bare"}, 1024, cfg.chatter)
+	if err != nil {
+		return nil, err
+	}
+	res := &ingestResult{Kind: cfg.kind(), Workers: cfg.workers, RoundSeconds: cfg.round.Seconds(), RatioMin: math.Inf(1)}
 	estimate := float64(cfg.maxRate)
 
 	// Round 0 warms both servers (connections, Redis pools, the token) and
 	// gives the first estimate of botd's rate; it is not reported.
 	if cfg.warmup > 0 {
 		closedLoop(ctx, s, bareURL, bareReqs, true, cfg.workers, cfg.warmup)
-		r, err := botdRound(ctx, w, bs, cfg, 0, cfg.warmup, estimate)
+		r, err := botdRound(ctx, w, bs, nil, nil, cfg, 0, cfg.warmup, estimate)
 		if err != nil {
 			return nil, fmt.Errorf("warm-up: %w", err)
 		}
@@ -107,6 +133,8 @@ func runIngest(ctx context.Context, e env, cfg ingestConfig) (*ingestResult, err
 	}
 
 	var bareLat, botdLat []time.Duration
+	var redisBefore, redisAfter redisCalls
+	redisEvents := 0
 	for round := 1; round <= cfg.rounds; round++ {
 		var pair [2]ingestRound
 		for _, target := range roundOrder(round) {
@@ -116,10 +144,22 @@ func runIngest(ctx context.Context, e env, cfg ingestConfig) (*ingestResult, err
 				bareLat = append(bareLat, lr.latencies...)
 				continue
 			}
-			r, err := botdRound(ctx, w, bs, cfg, round, cfg.round, estimate)
+			var prof *profiler
+			if round == 1 {
+				prof = w.prof // one CPU profile per benchmark: the first measured round
+			}
+			r, err := botdRound(ctx, w, bs, rs, prof, cfg, round, cfg.round, estimate)
 			if err != nil {
 				return nil, err
 			}
+			if redisBefore == nil {
+				redisBefore = r.redisBefore
+			}
+			if r.redisAfter != nil {
+				redisAfter = r.redisAfter
+			}
+			redisEvents += r.Acked
+			res.Memory, res.MemoryError = r.memory, r.memoryError
 			pair[1] = r.ingestRound
 			botdLat = append(botdLat, r.latencies...)
 			estimate = r.PerSec
@@ -134,7 +174,18 @@ func runIngest(ctx context.Context, e env, cfg ingestConfig) (*ingestResult, err
 		}
 	}
 	res.total(bareLat, botdLat)
+	// The bare rounds between botd's add next to nothing to its Redis.
+	res.Redis = costPerEvent(redisBefore, redisAfter, redisEvents)
+	w.prof.snapshot(ctx, cfg.kind()+"-heap", "heap")
+	w.prof.snapshot(ctx, cfg.kind()+"-allocs", "allocs")
 	return res, nil
+}
+
+func (cfg ingestConfig) kind() string {
+	if cfg.chatter {
+		return "chatter"
+	}
+	return "ingest"
 }
 
 func roundOrder(round int) []string {
@@ -161,7 +212,11 @@ func (res *ingestResult) total(bareLat, botdLat []time.Duration) {
 			t = &res.Botd
 			res.Acked += r.Acked
 			res.CardsSent += r.CardsSent
+			res.SentByEnd += r.SentByEnd
 			res.Duplicates += r.Duplicates
+			for _, n := range r.Effects {
+				res.Effects += n
+			}
 		}
 		t.Requests += r.Requests
 		t.Errors += r.Errors
@@ -178,19 +233,25 @@ func (res *ingestResult) total(bareLat, botdLat []time.Duration) {
 	}
 	if res.Acked > 0 {
 		res.SentShare = float64(res.CardsSent) / float64(res.Acked)
+		res.ByEndShare = float64(res.SentByEnd) / float64(res.Acked)
 	}
 	if math.IsInf(res.RatioMin, 1) {
 		res.RatioMin = 0
 	}
 }
 
-// prepareEvents builds n tagged /todo deliveries, spread over the chats and
-// their members, each with a fresh event_id and message_id.
-func prepareEvents(w *world, t tag, n int) ([]prepared, error) {
+// prepareEvents builds n tagged /todo deliveries, or with chatter n plain
+// messages, spread over the chats and their members, each with a fresh
+// event_id and message_id.
+func prepareEvents(w *world, t tag, n int, chatter bool) ([]prepared, error) {
+	event := w.todoEvent
+	if chatter {
+		event = w.chatterEvent
+	}
 	reqs := make([]prepared, n)
 	for i := range reqs {
 		var err error
-		if reqs[i], err = w.todoEvent(t, i); err != nil {
+		if reqs[i], err = event(t, i); err != nil {
 			return nil, err
 		}
 	}
@@ -199,16 +260,21 @@ func prepareEvents(w *world, t tag, n int) ([]prepared, error) {
 
 type botdRoundResult struct {
 	ingestRound
-	latencies []time.Duration
+	latencies               []time.Duration
+	redisBefore, redisAfter redisCalls
+	memory                  *memory
+	memoryError             string
 }
 
 // botdRound prepares enough events for d at 2.5 × the estimated rate, runs
 // the closed loop against botd, then waits (at most cfg.drain) for the queue
-// to drain and matches every form the simulator recorded to its event.
-func botdRound(ctx context.Context, w *world, s *sender, cfg ingestConfig, round int, d time.Duration, estimate float64) (botdRoundResult, error) {
+// to drain and matches every form the simulator recorded to its event. A
+// chatter round instead waits a moment and counts the Open API calls botd
+// made (none are expected). rs and prof may be nil.
+func botdRound(ctx context.Context, w *world, s *sender, rs *redisStats, prof *profiler, cfg ingestConfig, round int, d time.Duration, estimate float64) (botdRoundResult, error) {
 	n := int(math.Ceil(min(max(estimate*2.5, 2000), float64(cfg.maxRate))*d.Seconds())) + cfg.workers
-	t := tag{kind: "ingest", round: round}
-	reqs, err := prepareEvents(w, t, n)
+	t := tag{kind: cfg.kind(), round: round}
+	reqs, err := prepareEvents(w, t, n, cfg.chatter)
 	if err != nil {
 		return botdRoundResult{}, err
 	}
@@ -216,34 +282,74 @@ func botdRound(ctx context.Context, w *world, s *sender, cfg ingestConfig, round
 	sent := watchSends(w.sim)
 	defer sent.stop()
 
+	res := botdRoundResult{redisBefore: rs.snapshot(ctx)}
+	profiled := prof.cpu(ctx, fmt.Sprintf("%s-r%d-cpu", cfg.kind(), round), d)
 	lr := closedLoop(ctx, s, w.event, reqs, false, cfg.workers, d)
 	end := time.Now()
+	res.memory, res.memoryError = w.memory()
+	profiled()
 	r := loopRound(round, "botd", lr)
 	for _, ok := range lr.acked {
 		if ok {
 			r.Acked++
 		}
 	}
-	sent.wait(ctx, r.Acked, cfg.drain, 3*time.Second)
-	if last := sent.last(); last.After(end) {
-		r.DrainSeconds = last.Sub(end).Seconds()
+	if cfg.chatter {
+		// Anything botd would do for a message runs as a job within
+		// milliseconds; a second is ample to see it.
+		select {
+		case <-ctx.Done():
+		case <-time.After(time.Second):
+		}
+		r.Effects = openAPICalls(w.sim.Calls())
+	} else {
+		sent.wait(ctx, r.Acked, cfg.drain, 3*time.Second)
+		if last := sent.last(); last.After(end) {
+			r.DrainSeconds = last.Sub(end).Seconds()
+		}
+		first := make([]time.Time, n)
+		seen := make([]int, n)
+		for _, eph := range w.sim.Ephemerals() {
+			if i := t.index(eph.Card); i >= 0 && i < n {
+				seen[i]++
+				if first[i].IsZero() || eph.SentAt.Before(first[i]) {
+					first[i] = eph.SentAt
+				}
+			}
+		}
+		for i, c := range seen {
+			if c > 0 && lr.acked[i] {
+				r.CardsSent++
+				if !first[i].After(end) {
+					r.SentByEnd++
+				}
+			}
+			if c > 1 {
+				r.Duplicates += c - 1
+			}
+		}
 	}
+	res.redisAfter = rs.snapshot(ctx)
+	r.Redis = costPerEvent(res.redisBefore, res.redisAfter, r.Acked)
+	res.ingestRound, res.latencies = r, lr.latencies
+	return res, nil
+}
 
-	seen := make([]int, n)
-	for _, eph := range w.sim.Ephemerals() {
-		if i := t.index(eph.Card); i >= 0 && i < n {
-			seen[i]++
+// openAPICalls counts the Open API calls in calls by path, leaving out the
+// token and the bot's own info, which botd fetches for itself rather than
+// for any message. nil when there are none.
+func openAPICalls(calls []feishusim.Call) map[string]int {
+	var out map[string]int
+	for _, c := range calls {
+		if strings.Contains(c.Path, "/auth/") || strings.HasSuffix(c.Path, "/bot/v3/info") {
+			continue
 		}
+		if out == nil {
+			out = map[string]int{}
+		}
+		out[c.Method+" "+c.Path]++
 	}
-	for i, c := range seen {
-		if c > 0 && lr.acked[i] {
-			r.CardsSent++
-		}
-		if c > 1 {
-			r.Duplicates += c - 1
-		}
-	}
-	return botdRoundResult{ingestRound: r, latencies: lr.latencies}, nil
+	return out
 }
 
 // sendWatch counts successful ephemeral sends as the simulator records them,

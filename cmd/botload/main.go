@@ -3,7 +3,7 @@
 //
 // Usage:
 //
-//	botload [flags] ingest|callbacks|pacing|submitpost|all ...
+//	botload [flags] ingest|chatter|callbacks|pacing|submitpost|all ...
 //
 // Run `go run ./cmd/botload -h` for the benchmarks and their flags.
 package main
@@ -38,11 +38,19 @@ BENCHMARK is one or more of (or "all"):
   ingest      closed loop: C workers post /todo message events (each with a fresh
               event_id and message_id, spread over -chats × -users) for a fixed time;
               events/s, webhook latency p50/p99, and the share of acknowledged events
-              whose ephemeral form the simulator recorded as sent (waiting up to
-              -drain after each round for botd's queue). Rounds alternate with a bare
-              net/http handler that only answers 200 (the ceiling) and the result is
-              also given as botd ÷ ceiling, since absolute figures drift on a shared
-              machine. BOTD_RATE_LIMITS=off, simulator quotas off. Needs -redis.
+              whose ephemeral form the simulator recorded as sent by the end of the
+              round and in all (waiting up to -drain after each round for botd's
+              queue). Rounds alternate with a bare net/http handler that only
+              answers 200 (the ceiling) and the result is also given as botd ÷
+              ceiling, since absolute figures drift on a shared machine. Also:
+              botd's resident memory (VmRSS, and the peak VmHWM, from
+              /proc/PID/status) when the last round ends, and Redis commands per
+              event (INFO commandstats). BOTD_RATE_LIMITS=off, simulator quotas
+              off. Needs -redis.
+  chatter     as ingest, with plain group messages that are not commands (what a
+              bot with the all-messages scope mostly receives: text, mentions,
+              links, stray slashes): botd ÷ ceiling, the Open API calls botd made
+              for them (want none) and Redis commands per message.
   callbacks   open loop at -cb-rate callbacks/s for -cb-duration: valid submits,
               cancels and validation-failing submits, in turn, on forms created
               beforehand; acknowledgement latency p50/p99 measured from each
@@ -92,12 +100,13 @@ func run(args []string, stdout, stderr io.Writer) int {
 		verbose    = fs.Bool("v", false, "log progress and botd's pid (for perf record -p) to stderr")
 		chats      = fs.Int("chats", 100, "chats to spread ingest, callbacks and submitpost traffic over")
 		users      = fs.Int("users", 20, "members per chat sending commands")
-		workers    = fs.Int("c", 64, "ingest: concurrent workers (closed loop)")
-		rounds     = fs.Int("rounds", 5, "ingest: rounds, each one per server")
-		round      = fs.Duration("round", 5*time.Second, "ingest: length of a round")
-		warmup     = fs.Duration("warmup", 2*time.Second, "ingest: unreported warm-up round per server")
+		workers    = fs.Int("c", 64, "ingest, chatter: concurrent workers (closed loop)")
+		rounds     = fs.Int("rounds", 5, "ingest, chatter: rounds, each one per server")
+		round      = fs.Duration("round", 5*time.Second, "ingest, chatter: length of a round")
+		warmup     = fs.Duration("warmup", 2*time.Second, "ingest, chatter: unreported warm-up round per server")
 		drain      = fs.Duration("drain", 60*time.Second, "ingest: at most this long after a round for botd's queue to drain")
 		maxRate    = fs.Int("max-rate", 12000, "ingest: events/s the prepared events are sized for at most")
+		chatMax    = fs.Int("chatter-max-rate", 40000, "chatter: messages/s the prepared messages are sized for at most")
 		cbRate     = fs.Int("cb-rate", 1000, "callbacks: callbacks per second (open loop)")
 		cbDuration = fs.Duration("cb-duration", 10*time.Second, "callbacks: how long to fire")
 		cbReserve  = fs.Int("cb-reserve", 100, "callbacks: forms kept for the validation-failing submits")
@@ -109,6 +118,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		mode       = fs.String("mode", modeWebhook, "BOTD_EVENT_MODE for botd: webhook (signed, encrypted POSTs to its webhooks) or websocket (over the long connection botd opens to the simulator)")
 		serveAddr  = fs.String("serve-bare", "", "serve the bare handler on ADDR and do nothing else (used by botload itself)")
 		cpuProfile = fs.String("cpuprofile", "", "write botload's own CPU profile to FILE")
+		pprofDir   = fs.String("pprof", "", "write botd's CPU profile of the first measured round, and its heap and allocs at the end, of ingest and chatter to DIR (botd is built with -tags pprof; a -botd binary must be too)")
 		botdEnv    settingsFlag
 	)
 	fs.Var(&botdEnv, "botd-env", "extra BOTD_KEY=VALUE setting for botd (repeatable), e.g. -botd-env BOTD_JOB_WORKERS=8")
@@ -133,7 +143,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 			return 2
 		}
 	}
-	for _, n := range []*int{chats, users, workers, rounds, maxRate, cbRate, cbReserve, burst, burstChats, submits, submitRate} {
+	for _, n := range []*int{chats, users, workers, rounds, maxRate, chatMax, cbRate, cbReserve, burst, burstChats, submits, submitRate} {
 		if *n <= 0 {
 			fmt.Fprintln(stderr, "botload: counts and rates must be positive")
 			return 2
@@ -174,12 +184,19 @@ func run(args []string, stdout, stderr io.Writer) int {
 		if *verbose {
 			fmt.Fprintln(stderr, "botload: building botd")
 		}
-		if *botdBin, err = buildBotd(ctx, workDir, stderr); err != nil {
+		if *botdBin, err = buildBotd(ctx, workDir, *pprofDir != "", stderr); err != nil {
 			fmt.Fprintf(stderr, "botload: %v\n", err)
 			return 1
 		}
 	}
-	e := env{botdBin: *botdBin, workDir: workDir, redisURL: *redisURL, flush: *flush, stderr: stderr, verbose: *verbose, extra: botdEnv, mode: *mode}
+	if *pprofDir != "" {
+		if err := os.MkdirAll(*pprofDir, 0o755); err != nil {
+			fmt.Fprintf(stderr, "botload: -pprof: %v\n", err)
+			return 1
+		}
+	}
+	e := env{botdBin: *botdBin, workDir: workDir, redisURL: *redisURL, flush: *flush, stderr: stderr, verbose: *verbose,
+		extra: botdEnv, mode: *mode, pprofDir: *pprofDir}
 
 	rep := newReport(*redisURL, *mode)
 	failed := false
@@ -189,9 +206,19 @@ func run(args []string, stdout, stderr io.Writer) int {
 		}
 		var err error
 		switch b {
-		case "ingest":
-			rep.Ingest, err = runIngest(ctx, e, ingestConfig{workers: *workers, rounds: *rounds, round: *round,
-				warmup: *warmup, drain: *drain, chats: *chats, users: *users, maxRate: *maxRate})
+		case "ingest", "chatter":
+			var res *ingestResult
+			cfgMax := *maxRate
+			if b == "chatter" {
+				cfgMax = *chatMax
+			}
+			res, err = runIngest(ctx, e, ingestConfig{chatter: b == "chatter", workers: *workers, rounds: *rounds, round: *round,
+				warmup: *warmup, drain: *drain, chats: *chats, users: *users, maxRate: cfgMax})
+			if b == "chatter" {
+				rep.Chatter = res
+			} else {
+				rep.Ingest = res
+			}
 		case "callbacks":
 			rep.Callbacks, err = runCallbacks(ctx, e, callbacksConfig{rate: *cbRate, duration: *cbDuration,
 				chats: *chats, users: *users, reserve: *cbReserve, formWait: 60 * time.Second, maxInFlight: 512})
@@ -225,7 +252,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
-var allBenchmarks = []string{"ingest", "callbacks", "pacing", "submitpost"}
+var allBenchmarks = []string{"ingest", "chatter", "callbacks", "pacing", "submitpost"}
 
 func benchmarks(args []string) ([]string, error) {
 	if len(args) == 0 {

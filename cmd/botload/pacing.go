@@ -68,7 +68,7 @@ func runPacing(ctx context.Context, e env, cfg pacingConfig) (*pacingResult, err
 	defer s.close()
 
 	t := tag{kind: "pacing"}
-	reqs, err := prepareEvents(w, t, cfg.burst)
+	reqs, err := prepareEvents(w, t, cfg.burst, false)
 	if err != nil {
 		return nil, err
 	}

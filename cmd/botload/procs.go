@@ -26,11 +26,16 @@ type proc struct {
 	err  error         // its exit status, valid after done
 }
 
-// buildBotd compiles ./cmd/botd into dir. It needs the working directory to
-// be inside the botd module (as `go run ./cmd/botload` is).
-func buildBotd(ctx context.Context, dir string, stderr io.Writer) (string, error) {
+// buildBotd compiles ./cmd/botd into dir, with the pprof build tag when
+// profiling (internal/app/pprof.go). It needs the working directory to be
+// inside the botd module (as `go run ./cmd/botload` is).
+func buildBotd(ctx context.Context, dir string, pprof bool, stderr io.Writer) (string, error) {
 	bin := filepath.Join(dir, "botd")
-	cmd := exec.CommandContext(ctx, "go", "build", "-o", bin, "github.com/botd/botd/cmd/botd")
+	args := []string{"build", "-o", bin}
+	if pprof {
+		args = append(args, "-tags", "pprof")
+	}
+	cmd := exec.CommandContext(ctx, "go", append(args, "github.com/botd/botd/cmd/botd")...)
 	cmd.Stdout, cmd.Stderr = stderr, stderr
 	if err := cmd.Run(); err != nil {
 		return "", fmt.Errorf("go build botd (pass -botd PATH to use a built binary): %w", err)

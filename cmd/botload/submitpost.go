@@ -29,6 +29,9 @@ type submitPostResult struct {
 	Posted     int     `json:"posted"`
 	Latency    summary `json:"latency"` // submit answered → group post received by the simulator
 	FirstError string  `json:"first_error,omitempty"`
+	// Memory is botd's resident set once the posts arrived.
+	Memory      *memory `json:"botd_memory,omitempty"`
+	MemoryError string  `json:"botd_memory_error,omitempty"`
 }
 
 // runSubmitPost measures what a user waits for after pressing Submit: from
@@ -112,6 +115,7 @@ func runSubmitPost(ctx context.Context, e env, cfg submitPostConfig) (*submitPos
 		}
 	}
 	res.Latency = summarize(lats)
+	res.Memory, res.MemoryError = w.memory()
 	return res, nil
 }
 

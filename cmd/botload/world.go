@@ -50,6 +50,7 @@ type env struct {
 	verbose  bool
 	extra    map[string]string // -botd-env settings, applied last
 	mode     string            // BOTD_EVENT_MODE: webhook or websocket
+	pprofDir string            // -pprof: where botd's profiles go; "" for none
 }
 
 // longConn reports whether botd runs in websocket mode: the platform then
@@ -78,6 +79,7 @@ type world struct {
 	simSrv   *http.Server
 	botd     *proc
 	prep     *preparer
+	prof     *profiler  // nil unless -pprof
 	members  [][]string // members[chat][user] open_ids
 	chatIDs  []string
 	event    *url.URL // botd's /webhook/event
@@ -134,6 +136,14 @@ func startWorld(ctx context.Context, e env, o worldOpts) (_ *world, err error) {
 	if e.redisURL != "" {
 		settings["BOTD_REDIS_URL"] = e.redisURL
 	}
+	var pprofAddr string
+	if e.pprofDir != "" {
+		// Read only by a botd built with -tags pprof (internal/app/pprof.go).
+		if pprofAddr, err = freeAddr(); err != nil {
+			return nil, err
+		}
+		settings["BOTD_PPROF_ADDR"] = pprofAddr
+	}
 	for k, v := range e.extra {
 		settings[k] = v
 	}
@@ -145,6 +155,7 @@ func startWorld(ctx context.Context, e env, o worldOpts) (_ *world, err error) {
 		fmt.Fprintf(e.stderr, "botload: botd pid %d on %s (BOTD_RATE_LIMITS=%s, simulator quotas enforced: %v)\n",
 			w.botd.pid(), w.botd.addr, o.rateLimits, o.enforceLimits)
 	}
+	w.prof = newProfiler(e.pprofDir, pprofAddr, e.stderr)
 	w.prep = newPreparer(w.creds, w.longConn)
 	w.event = endpoint(w.botd.addr, "/webhook/event")
 	w.card = endpoint(w.botd.addr, "/webhook/card")

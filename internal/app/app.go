@@ -95,6 +95,10 @@ type App struct {
 	onStop   []func(context.Context) error // teardown, run in reverse order
 
 	recv *longconn.Receiver // websocket mode's long connection; nil in webhook mode
+
+	// backfill puts records older than the member indexes into them, once
+	// (flows.Engine.BackfillMemberIndexes); Start runs it in the background.
+	backfill func(context.Context) error
 }
 
 // Options are what tests and the playground change about botd beyond its
@@ -144,12 +148,13 @@ func New(ctx context.Context, cfg Config, log *zap.Logger, opts Options) (_ *App
 	if err != nil {
 		return nil, err
 	}
-	a.queue = jobs.New(a.redis.Client, jobs.Config{Metrics: reg, Concurrency: cfg.JobWorkers,
+	a.queue = jobs.New(a.redis.Client, jobs.Config{Metrics: reg, Concurrency: cfg.JobWorkers, PollInterval: jobPollInterval,
 		ShutdownTimeout: jobsShutdownTimeout(cfg.ShutdownTimeout), OrphanAfter: cfg.OrphanAfter}, log)
 	schedMetrics := schedule.NewMetrics(reg)
 	lookups := pacedLookups{open: a.open, l: limiter}
 	members := newMemberDirectory(lookups, state.NewMembers(a.redis.Client, memberTTLs, nil), log.Named("members"))
 	a.onStop = append(a.onStop, func(context.Context) error { members.Close(); return nil })
+	chats := &chatDirectory{open: lookups, cache: state.NewCache(a.redis.Client), ttl: chatInfoTTL, log: log.Named("chats")}
 	a.engine = flows.New(flows.Deps{
 		Store:           store,
 		Records:         store,
@@ -163,8 +168,9 @@ func New(ctx context.Context, cfg Config, log *zap.Logger, opts Options) (_ *App
 		Outbox:          store,
 		Clock:           flows.Clock(opts.Now),
 		Admins:          adminSet(cfg.Admins),
-		Chats:           &chatDirectory{open: lookups, cache: state.NewCache(a.redis.Client), ttl: chatInfoTTL, log: log.Named("chats")},
+		Chats:           chats,
 		Members:         members,
+		Shares:          store,
 		FairUse:         cfg.FairUse,
 		FairUseCounter:  state.NewFairUse(a.redis.Client),
 		Rules:           cfg.Rules,
@@ -211,8 +217,10 @@ func New(ctx context.Context, cfg Config, log *zap.Logger, opts Options) (_ *App
 		hooks.Routes(r) // websocket mode: the events arrive on the long connection
 	}
 	webCfg := cfg.WebApp
-	webCfg.AppID, webCfg.Now = cfg.AppID, opts.Now
-	webapp.New(webCfg, a.open, state.NewCache(a.redis.Client), store, log.Named("webapp")).Routes(r)
+	webCfg.AppID, webCfg.Now, webCfg.DefaultLocale = cfg.AppID, opts.Now, cfg.Locale
+	webapp.New(webCfg, webapp.Deps{Open: a.open, Cache: state.NewCache(a.redis.Client), Records: store, Engine: a.engine, Chats: chats},
+		log.Named("webapp")).Routes(r)
+	a.backfill = func(ctx context.Context) error { return a.engine.BackfillMemberIndexes(ctx, store) }
 	r.Get("/healthz", func(w http.ResponseWriter, _ *http.Request) { writeText(w, http.StatusOK, "ok") })
 	r.Get("/readyz", a.handleReady)
 	metrics := promhttp.HandlerFor(reg, promhttp.HandlerOpts{})
@@ -267,9 +275,10 @@ func (a *App) Start(ctx context.Context) error {
 		go a.serve(a.metrics, a.metLn)
 	}
 	go a.botID.resolve(ctx, a.open, a.log, a.stopped)
+	go a.runBackfill()
 	a.startReceiving(ctx)
 	a.log.Info("botd listening", zap.String("addr", ln.Addr().String()), zap.String("metrics_addr", a.MetricsAddr()),
-		zap.Bool("in_process_redis", a.redis.Embedded), zap.String("open_base_url", a.cfg.OpenBaseURL))
+		zap.Bool("in_process_redis", a.redis.Embedded), zap.Stringer("redis", a.redis.Kind), zap.String("open_base_url", a.cfg.OpenBaseURL))
 	return nil
 }
 
@@ -369,8 +378,52 @@ func adminSet(ids []string) func(chatID, openID string) bool {
 	return func(_, openID string) bool { return set[openID] }
 }
 
-// Redis returns botd's Redis client, for tests that inspect its state.
-func (a *App) Redis() *redis.Client { return a.redis.Client }
+// jobPollInterval is how often an idle job worker looks for work. asynq
+// polls rather than blocks, and sleeps between ½ and 1½ of this after
+// finding the queues empty, so it is most of what a member waits between
+// pressing Submit and the group card appearing: at 5 ms that wait stays
+// under 8 ms (issue 14: submit → group post p99 ≤ 15 ms; at the queue's
+// 20 ms default it was 30 ms). The price is paid while idle: about 175
+// looks a second per replica, each a short script per queue on Redis
+// (some 350 scripts a second, 0.3% of a Redis core; docs/benchmarks.md).
+const jobPollInterval = 5 * time.Millisecond
+
+// backfillTimeout bounds the member-index backfill of one start.
+const backfillTimeout = 10 * time.Minute
+
+// runBackfill runs the backfill until it ends, Stop begins or its time is
+// up; a run cut short leaves no mark and the next start goes on.
+func (a *App) runBackfill() {
+	ctx, cancel := context.WithTimeout(context.Background(), backfillTimeout)
+	defer cancel()
+	go func() {
+		select {
+		case <-a.stopped:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	if err := a.backfill(ctx); err != nil && ctx.Err() == nil {
+		a.log.Warn("member index backfill failed; the next start tries again", zap.Error(err))
+	}
+}
+
+// Redis returns botd's Redis client on one server (or the Sentinel-managed
+// primary), for tests and the playground that inspect its state; nil on a
+// Redis Cluster, and without the URL's key_prefix. RedisClient works on
+// every kind.
+func (a *App) Redis() *redis.Client {
+	c := a.redis.Client
+	if p, ok := c.(interface{ Unwrap() redis.UniversalClient }); ok {
+		c = p.Unwrap()
+	}
+	rc, _ := c.(*redis.Client)
+	return rc
+}
+
+// RedisClient returns botd's Redis client as its packages use it: any kind
+// of deployment, with the URL's key_prefix (state.KeyPrefix).
+func (a *App) RedisClient() redis.UniversalClient { return a.redis.Client }
 
 // Flows returns the flows botd runs (the playground lists their cards).
 func (a *App) Flows() []flows.Flow { return a.engine.Flows() }

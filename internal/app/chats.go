@@ -150,7 +150,7 @@ func (d *chatDirectory) ChatInfo(ctx context.Context, chatID string) (*flows.Cha
 		d.rememberFailure(ctx, chatID, kind, ttl)
 		return nil, fmt.Errorf("chat %s: %w", chatID, err)
 	}
-	ch := &flows.ChatInfo{Mode: c.Mode, OwnerID: c.OwnerID, ManagerIDs: c.ManagerIDs, Status: c.Status}
+	ch := &flows.ChatInfo{Mode: c.Mode, Name: c.Name, OwnerID: c.OwnerID, ManagerIDs: c.ManagerIDs, Status: c.Status}
 	d.remember(chatID, localChat{info: *ch}, d.ttl)
 	if raw, err := json.Marshal(ch); err == nil {
 		if err := d.cache.Set(ctx, "chat:"+chatID, string(raw), d.ttl); err != nil {

@@ -29,7 +29,7 @@ func (f *fakeLookup) Chat(context.Context, string) (*ephemeral.Chat, error) {
 // the TTL; failures are not cached; a chat the bot left is ErrChatGone.
 func TestChatDirectory(t *testing.T) {
 	ctx := context.Background()
-	rdb := statetest.Redis(t)
+	rdb := statetest.Client(t)
 	open := &fakeLookup{chat: &ephemeral.Chat{Mode: "topic", OwnerID: "ou_o", ManagerIDs: []string{"ou_m"}, Status: "normal"}}
 	d := &chatDirectory{open: open, cache: state.NewCache(rdb), ttl: time.Minute, log: zaptest.NewLogger(t)}
 	other := &chatDirectory{open: open, cache: state.NewCache(rdb), ttl: time.Minute, log: zaptest.NewLogger(t)}
@@ -43,7 +43,7 @@ func TestChatDirectory(t *testing.T) {
 	if open.calls != 1 {
 		t.Errorf("%d lookups, want 1", open.calls)
 	}
-	if ttl := rdb.TTL(ctx, "botd:cache:chat:oc_1").Val(); ttl <= 0 || ttl > time.Minute {
+	if ttl := rdb.TTL(ctx, statetest.Key(rdb, "botd:cache:chat:oc_1")).Val(); ttl <= 0 || ttl > time.Minute {
 		t.Errorf("cache TTL %v", ttl)
 	}
 
@@ -63,7 +63,7 @@ func TestChatDirectory(t *testing.T) {
 // platform is asked again.
 func TestChatDirectoryCachesFailures(t *testing.T) {
 	ctx := context.Background()
-	rdb := statetest.Redis(t)
+	rdb := statetest.Client(t)
 	now := time.Now()
 	clock := func() time.Time { return now }
 	open := &fakeLookup{err: errors.New("network down")}
@@ -107,13 +107,13 @@ func TestChatDirectoryCachesFailures(t *testing.T) {
 // round trip on every command.
 func TestChatDirectoryMemory(t *testing.T) {
 	ctx := context.Background()
-	rdb := statetest.Redis(t)
+	rdb := statetest.Client(t)
 	open := &fakeLookup{chat: &ephemeral.Chat{Mode: "group", OwnerID: "ou_o", Status: "normal"}}
 	d := &chatDirectory{open: open, cache: state.NewCache(rdb), ttl: time.Minute, log: zaptest.NewLogger(t)}
 	if _, err := d.ChatInfo(ctx, "oc_hot"); err != nil {
 		t.Fatal(err)
 	}
-	rdb.Del(ctx, "botd:cache:chat:oc_hot") // only memory has it now
+	rdb.Del(ctx, statetest.Key(rdb, "botd:cache:chat:oc_hot")) // only memory has it now
 	ch, err := d.ChatInfo(ctx, "oc_hot")
 	if err != nil || ch.OwnerID != "ou_o" {
 		t.Fatalf("ChatInfo from memory = %+v, %v", ch, err)

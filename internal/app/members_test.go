@@ -50,7 +50,7 @@ func (c *stepClock) advance(d time.Duration) {
 // directories on one Redis, as replicas are.
 type memberWorld struct {
 	sim   *feishusim.Server
-	rdb   *redis.Client
+	rdb   redis.UniversalClient
 	clock *stepClock
 	open  pacedLookups
 }
@@ -72,7 +72,7 @@ func newMemberWorld(t *testing.T) *memberWorld {
 		t.Fatal(err)
 	}
 	t.Cleanup(c.Close)
-	rdb := statetest.Redis(t)
+	rdb := statetest.Client(t)
 	l, err := ratelimit.New(rdb, ratelimit.Limits{}, ratelimit.Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -159,7 +159,7 @@ func TestMemberDirectoryReadsTheListOnce(t *testing.T) {
 	if n := w.pages(); n != 3 {
 		t.Fatalf("%d pages read in all, want 3: the cache must answer", n)
 	}
-	if n := w.rdb.ZCard(context.Background(), "botd:rl:app:"+string(ratelimit.APIChatMembers)).Val(); n != 3 {
+	if n := w.rdb.ZCard(context.Background(), ratelimit.AppKey(state.KeyPrefix(w.rdb), ratelimit.APIChatMembers)).Val(); n != 3 {
 		t.Errorf("%d member list calls paced, want 3", n)
 	}
 
@@ -306,7 +306,7 @@ func TestMemberDirectoryListsMembers(t *testing.T) {
 	if !isMember(t, d, bigChat, member(249)) || w.pages() != 3 {
 		t.Fatal("the listed members are not cached for clicks")
 	}
-	if n := w.rdb.ZCard(context.Background(), "botd:rl:app:"+string(ratelimit.APIChatMembers)).Val(); n != 3 {
+	if n := w.rdb.ZCard(context.Background(), ratelimit.AppKey(state.KeyPrefix(w.rdb), ratelimit.APIChatMembers)).Val(); n != 3 {
 		t.Errorf("%d member list calls paced, want 3", n)
 	}
 

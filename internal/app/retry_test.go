@@ -86,7 +86,7 @@ func TestEveryCallerAgreesOnRetries(t *testing.T) {
 	for i, c := range cases {
 		r.errs[fmt.Sprintf("case%d", i)] = c.err
 	}
-	q := jobs.New(statetest.Redis(t), jobs.Config{RetryPollInterval: 20 * time.Millisecond}, zaptest.NewLogger(t))
+	q := jobs.New(statetest.Client(t), jobs.Config{RetryPollInterval: 20 * time.Millisecond}, zaptest.NewLogger(t))
 	if err := q.Start(r); err != nil {
 		t.Fatal(err)
 	}

@@ -86,11 +86,14 @@ type Body struct {
 	Elements []Element `json:"elements"`
 }
 
-// MarshalJSON writes "elements": [] rather than null for an empty body.
+// MarshalJSON writes "elements": [] rather than null for an empty body,
+// in one pass (write.go).
 func (b Body) MarshalJSON() ([]byte, error) {
-	return marshal(struct {
-		Elements []Element `json:"elements"`
-	}{nonNil(b.Elements)})
+	w := newWriter()
+	if err := w.body(b); err != nil {
+		return nil, err
+	}
+	return w.out, nil
 }
 
 // Text is a text object: {"tag":"plain_text"|"lark_md","content":"..."}.

@@ -111,13 +111,8 @@ func (c ColumnSet) node() node {
 	return node{tag: "column_set", kids: kids}
 }
 
-// MarshalJSON implements json.Marshaler.
-func (c ColumnSet) MarshalJSON() ([]byte, error) {
-	type fields ColumnSet
-	f := fields(c)
-	f.Columns = nonNil(f.Columns)
-	return tagged(c, f)
-}
+// MarshalJSON implements json.Marshaler, in one pass (write.go).
+func (c ColumnSet) MarshalJSON() ([]byte, error) { return writeContainer(c) }
 
 // Column is {"tag":"column"}, one column of a ColumnSet.
 type Column struct {
@@ -129,13 +124,8 @@ type Column struct {
 
 func (c Column) node() node { return node{tag: "column", kids: c.Elements} }
 
-// MarshalJSON implements json.Marshaler.
-func (c Column) MarshalJSON() ([]byte, error) {
-	type fields Column
-	f := fields(c)
-	f.Elements = nonNil(f.Elements)
-	return tagged(c, f)
-}
+// MarshalJSON implements json.Marshaler, in one pass (write.go).
+func (c Column) MarshalJSON() ([]byte, error) { return writeContainer(c) }
 
 // Form is {"tag":"form"}: the container whose input values are sent together
 // in one callback when its submit button is clicked. It may only sit at the
@@ -147,13 +137,8 @@ type Form struct {
 
 func (f Form) node() node { return node{tag: "form", name: f.Name, kids: f.Elements} }
 
-// MarshalJSON implements json.Marshaler.
-func (f Form) MarshalJSON() ([]byte, error) {
-	type fields Form
-	v := fields(f)
-	v.Elements = nonNil(v.Elements)
-	return tagged(f, v)
-}
+// MarshalJSON implements json.Marshaler, in one pass (write.go).
+func (f Form) MarshalJSON() ([]byte, error) { return writeContainer(f) }
 
 // Button types (button.type).
 const (

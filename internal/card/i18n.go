@@ -36,37 +36,28 @@ func (c Card) Locales() []string {
 
 // MarshalJSON writes the card, merging its variants when it is Localized.
 func (c Card) MarshalJSON() ([]byte, error) {
-	type plain Card // no methods: marshals the fields
 	if len(c.variants) == 0 {
-		return marshalText(plain(c))
+		w := newWriter()
+		if err := w.card(c); err != nil {
+			return nil, err
+		}
+		return w.out, nil
 	}
 	locales := c.Locales()
-	decoded := make(map[string]any, len(locales))
-	for _, l := range locales {
-		v := *c.variants[l]
-		v.variants = nil
-		raw, err := marshalText(plain(v))
+	variants := make([]*jnode, len(locales))
+	def := slices.Index(locales, c.defLocale)
+	for i, l := range locales {
+		w := newWriter()
+		if err := w.card(*c.variants[l]); err != nil {
+			return nil, fmt.Errorf("card: variant %s: %w", l, err)
+		}
+		n, err := parseJSON(w.out)
 		if err != nil {
 			return nil, fmt.Errorf("card: variant %s: %w", l, err)
 		}
-		var d any
-		if err := json.Unmarshal(raw, &d); err != nil {
-			return nil, fmt.Errorf("card: variant %s: %w", l, err)
-		}
-		decoded[l] = d
+		variants[i] = n
 	}
-	merged := mergeI18n(c.defLocale, locales, decoded)
-	root, ok := merged.(map[string]any)
-	if !ok {
-		return nil, fmt.Errorf("card: merged variants are not an object")
-	}
-	cfg, _ := root["config"].(map[string]any)
-	if cfg == nil {
-		cfg = map[string]any{}
-		root["config"] = cfg
-	}
-	cfg["locales"] = locales
-	return marshalText(root)
+	return mergeVariants(def, locales, variants)
 }
 
 // marshalText is json.Marshal without HTML escaping: cards carry markup
@@ -80,55 +71,4 @@ func marshalText(v any) ([]byte, error) {
 		return nil, err
 	}
 	return bytes.TrimRight(buf.Bytes(), "\n"), nil
-}
-
-// mergeI18n merges the same position of every variant. Objects merge key by
-// key; a "content" string that differs becomes the default's text plus an
-// "i18n_content" map; arrays of one length merge element by element. Any
-// other difference cannot be expressed, so the default's value stands.
-func mergeI18n(def string, locales []string, byLocale map[string]any) any {
-	base := byLocale[def]
-	switch b := base.(type) {
-	case map[string]any:
-		out := make(map[string]any, len(b))
-		for k, bv := range b {
-			vals := make(map[string]any, len(locales))
-			for _, l := range locales {
-				if m, ok := byLocale[l].(map[string]any); ok {
-					vals[l] = m[k]
-				}
-			}
-			if s, ok := bv.(string); ok && k == "content" {
-				texts := map[string]any{}
-				differ := false
-				for _, l := range locales {
-					t, _ := vals[l].(string)
-					texts[l] = t
-					differ = differ || t != s
-				}
-				out[k] = s
-				if differ {
-					out["i18n_content"] = texts
-				}
-				continue
-			}
-			out[k] = mergeI18n(def, locales, vals)
-		}
-		return out
-	case []any:
-		out := make([]any, len(b))
-		for i := range b {
-			vals := make(map[string]any, len(locales))
-			for _, l := range locales {
-				if a, ok := byLocale[l].([]any); ok && len(a) == len(b) {
-					vals[l] = a[i]
-				} else {
-					vals[l] = b[i]
-				}
-			}
-			out[i] = mergeI18n(def, locales, vals)
-		}
-		return out
-	}
-	return base
 }

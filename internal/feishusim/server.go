@@ -58,7 +58,8 @@ type Server struct {
 	msgByID    map[string]*Message
 	uuids      map[string]uuidEntry
 
-	web *webState // the web app's tickets, codes and user tokens (webapp.go)
+	web    *webState    // the web app's tickets, codes and user tokens (webapp.go)
+	client *clientCards // cards users sent through the client (sendcard.go)
 }
 
 // New returns a simulator with no chats and no users; add them with AddChat
@@ -95,6 +96,7 @@ func New(opts Options) *Server {
 		chats:  map[string]*Chat{},
 		users:  map[string]*User{},
 		web:    newWebState(),
+		client: newClientCards(),
 	}
 	s.resetWorld()
 	s.longConn = newLongConn(s, opts.LongConn)
@@ -141,7 +143,7 @@ func (s *Server) routes() chi.Router {
 			r.Post("/ephemeral/v1/send", s.adapt(s.handleEphemeralSend))
 			r.Post("/ephemeral/v1/delete", s.adapt(s.handleEphemeralDelete))
 			r.Post("/im/v1/messages", s.adapt(s.handleMessageCreate))
-			r.Patch("/im/v1/messages/{message_id}", s.adapt(s.handleMessagePatch))
+			r.With(s.guardClientCardPatch).Patch("/im/v1/messages/{message_id}", s.adapt(s.handleMessagePatch))
 			r.Get("/im/v1/chats/{chat_id}", s.adapt(s.handleChatGet))
 			r.Get("/im/v1/chats/{chat_id}/members", s.adapt(s.handleChatMembers))
 			r.Get("/im/v1/chats/{chat_id}/members/is_in_chat", s.adapt(s.handleIsInChat))

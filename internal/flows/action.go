@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"go.uber.org/zap"
+
+	"github.com/botd/botd/internal/card"
 )
 
 // Toast types (Toast.Type).
@@ -65,7 +67,8 @@ func (e *Engine) handleCardAction(ctx context.Context, a Action) (Answer, error)
 	if err != nil {
 		return Answer{}, fmt.Errorf("flows: %s %s: %w", flowName, action, err)
 	}
-	if a.Legacy {
+	ans = e.answerOnShare(ctx, a, flowName, cb.Target, ans, log)
+	if _, v1 := ans.Card.(*card.V1); a.Legacy && !v1 {
 		// Legacy answers can only be JSON 1.0, which may not replace our
 		// 2.0 cards: the card job's PATCH updates them instead.
 		ans.Card = nil

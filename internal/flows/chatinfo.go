@@ -20,6 +20,7 @@ const (
 // runs it. User ids are open_ids.
 type ChatInfo struct {
 	Mode       string
+	Name       string // the chat's name, for the web app; "" when unknown
 	OwnerID    string
 	ManagerIDs []string
 	Status     string // "normal", "dissolved", ...

@@ -27,6 +27,9 @@
 //	JobRunner   jobs of its own: JobSpecs with kind, priority, retries,
 //	            due-set prefix and handler, which the job queue reads
 //	Catchall    answers the commands no flow is registered for (/help)
+//	WebActor    its group-card buttons can be pressed from the web app (PressWeb)
+//	Sharer      its records' cards can be shared as JSON 1.0 copies (webaction_share.go)
+//	Reindexer   its records' indexes can be worked out from their JSON (backfills)
 //
 // Callback values are typed (Callback): a CallbackSpec encodes a button's
 // value and the engine decodes every click against the spec of the flow and

@@ -65,6 +65,9 @@ type Deps struct {
 	// TemplateCard renders a template card for the Sender. Default: a map
 	// in the seeds' request shape.
 	TemplateCard func(t Template, vars map[string]any) any
+	// Shares keeps the copies of records' cards members shared from the
+	// web app (webaction_share.go). Default: none; nothing is a copy.
+	Shares ShareStore
 	// ObserveLateness is told how late each scheduled post went out (fired
 	// minus due), by kind ("reminder", "todo_due"), for the lateness
 	// histogram. Default: nothing.
@@ -127,6 +130,9 @@ func New(deps Deps, fs ...Flow) *Engine {
 	}
 	if deps.Members == nil {
 		deps.Members = everyoneIsMember{}
+	}
+	if deps.Shares == nil {
+		deps.Shares = noShares{}
 	}
 	if deps.ObserveLateness == nil {
 		deps.ObserveLateness = func(string, time.Duration) {}

@@ -14,8 +14,11 @@ import (
 
 // MemberIndex is the name of the member index of openID in tenantKey.
 func MemberIndex(tenantKey, openID string) string {
-	return "member:" + tenantKey + ":" + openID
+	return memberIndexPrefix + tenantKey + ":" + openID
 }
+
+// memberIndexPrefix starts the name of every member index.
+const memberIndexPrefix = "member:"
 
 // MemberIndexes places a record, scored by score, in the member index of
 // each of openIDs that is an open_id (others, and repeats, are skipped).

@@ -31,27 +31,15 @@ import (
 // An error means nothing may have been started: the webhook releases its
 // claim on the event so that the platform's redelivery tries again.
 func (e *Engine) HandleMessage(ctx context.Context, m Message) error {
-	log := e.log.With(zap.String("event_id", m.EventID), zap.String("chat_id", m.ChatID), zap.String("open_id", m.SenderID))
-	if m.ChatType != "group" && m.ChatType != ChatModeP2P {
-		log.Debug("message ignored: unknown chat type", zap.String("chat_type", m.ChatType))
-		return nil
-	}
-	if m.SenderType != "" && m.SenderType != "user" {
-		log.Debug("message ignored: not from a user", zap.String("sender_type", m.SenderType))
-		return nil
-	}
-	cmd, ok := ParseCommand(m.Text, m.Mentions, e.deps.BotOpenID())
-	if !ok {
-		return nil
-	}
-	flow, ok := e.flows[cmd.Name]
-	if !ok {
-		// The Catchall flow answers unknown commands (/help, with a hint).
-		if flow = e.catchall; flow == nil {
-			log.Debug("message ignored: unknown command", zap.String("command", cmd.Name))
-			return nil
+	cmd, flow, ignored := e.command(m)
+	if ignored != "" {
+		if ce := e.log.Check(zap.DebugLevel, "message ignored: "+ignored); ce != nil {
+			ce.Write(zap.String("event_id", m.EventID), zap.String("chat_id", m.ChatID), zap.String("open_id", m.SenderID),
+				zap.String("chat_type", m.ChatType), zap.String("sender_type", m.SenderType), zap.String("command", cmd.Name))
 		}
+		return nil
 	}
+	log := e.log.With(zap.String("event_id", m.EventID), zap.String("chat_id", m.ChatID), zap.String("open_id", m.SenderID))
 
 	verdict, err := e.countCommand(ctx, m)
 	if err != nil {

@@ -100,6 +100,42 @@ func ParseCommand(text string, mentions []Mention, botOpenID string) (Command, b
 	return cmd, true
 }
 
+// Acts reports whether HandleMessage would do anything for m: a command,
+// from a person, in a kind of chat botd serves, that a flow (or the
+// Catchall flow) takes. It reads nothing but m and the registered flows.
+// The webhook asks before it claims a delivery: a message the engine does
+// not act on needs no claim and no Redis round trip at all, since nothing
+// happens for it, so nothing can happen twice; and most of what a bot with
+// the all-messages scope receives is such chatter.
+func (e *Engine) Acts(m Message) bool {
+	_, _, ignored := e.command(m)
+	return ignored == ""
+}
+
+// command returns the command m carries and the flow that takes it, or
+// why HandleMessage ignores m ("" when it does not). HandleMessage and Acts
+// both decide by it, so they cannot disagree.
+func (e *Engine) command(m Message) (Command, Flow, string) {
+	switch {
+	case m.ChatType != "group" && m.ChatType != ChatModeP2P:
+		return Command{}, nil, "unknown chat type"
+	case m.SenderType != "" && m.SenderType != "user":
+		return Command{}, nil, "not from a user"
+	}
+	cmd, ok := ParseCommand(m.Text, m.Mentions, e.deps.BotOpenID())
+	if !ok {
+		return Command{}, nil, "not a command"
+	}
+	if flow, ok := e.flows[cmd.Name]; ok {
+		return cmd, flow, ""
+	}
+	// The Catchall flow answers unknown commands (/help, with a hint).
+	if e.catchall != nil {
+		return cmd, e.catchall, ""
+	}
+	return cmd, nil, "unknown command"
+}
+
 // piece is a run of text or one mention placeholder.
 type piece struct {
 	text    string

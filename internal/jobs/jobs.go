@@ -51,7 +51,8 @@ type Config struct {
 	// jobs still running then are retried later, by this or another replica.
 	// Keep it under the deadline given to Shutdown.
 	ShutdownTimeout time.Duration
-	// Queue names the queues: Queue+":interactive" and Queue+":bulk" ["botd"].
+	// Queue names the queues: Queue+":interactive" and Queue+":bulk"
+	// ["botd"], after the client's key prefix if it has one (New).
 	Queue string
 	// OrphanAfter is how long a running job's worker may go without a
 	// heartbeat before the job is taken for orphaned (its process died) and
@@ -176,9 +177,19 @@ func validKind(k flows.JobKind) bool {
 
 var _ flows.Jobs = (*Queue)(nil)
 
-// New returns a queue on rdb. The caller keeps ownership of rdb.
+// New returns a queue on rdb: one server, a Sentinel-managed primary (a
+// failover client) or a Redis Cluster (a cluster client), which asynq runs
+// on as it does with its RedisFailoverClientOpt and RedisClusterClientOpt:
+// those make these same go-redis clients, and botd passes its own so that
+// the queue shares the pool, the timeouts and the URL's options. When rdb
+// carries a key prefix (state.WithKeyPrefix: the URL's key_prefix), the
+// queue names start with it, so that deployments (or tests) sharing a
+// cluster never take each other's jobs. The caller keeps ownership of rdb.
 func New(rdb redis.UniversalClient, cfg Config, log *zap.Logger) *Queue {
 	cfg = cfg.withDefaults()
+	if p, ok := rdb.(interface{ KeyPrefix() string }); ok {
+		cfg.Queue = p.KeyPrefix() + cfg.Queue
+	}
 	log = log.Named("jobs")
 	q := &Queue{cfg: cfg, client: asynq.NewClientFromRedisClient(rdb), rdb: rdb, log: log, metrics: newMetrics(cfg.Metrics),
 		specs: map[flows.JobKind]flows.JobSpec{}}

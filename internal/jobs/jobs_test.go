@@ -80,7 +80,7 @@ func wait(t *testing.T, r *recorder, key string, n int) {
 }
 
 func TestRunsRetriesAndGivesUp(t *testing.T) {
-	q := jobs.New(statetest.Redis(t), jobs.Config{}, zaptest.NewLogger(t))
+	q := jobs.New(statetest.Client(t), jobs.Config{}, zaptest.NewLogger(t))
 	r := newRecorder()
 	r.failures["finish:itx_retry"], r.failLeft["finish:itx_retry"] = errors.New("timeout"), 2
 	r.failures["finish:itx_perm"], r.failLeft["finish:itx_perm"] = permanent{}, 5
@@ -117,7 +117,7 @@ func TestRunsRetriesAndGivesUp(t *testing.T) {
 
 // Enqueueing the same job twice while it waits runs it once.
 func TestEnqueueIsIdempotentWhileQueued(t *testing.T) {
-	rdb := statetest.Redis(t)
+	rdb := statetest.Client(t)
 	q := jobs.New(rdb, jobs.Config{}, zaptest.NewLogger(t))
 	ctx := context.Background()
 	for i := 0; i < 3; i++ {
@@ -158,7 +158,7 @@ func (d deferred) RetryDelay() time.Duration { return d.after }
 // A job the rate limiter defers runs again at its turn without using up a
 // retry: with MaxRetry 8, twenty deferrals still end in success.
 func TestDeferredJobsDoNotUseRetries(t *testing.T) {
-	q := jobs.New(statetest.Redis(t), jobs.Config{RetryPollInterval: 20 * time.Millisecond}, zaptest.NewLogger(t))
+	q := jobs.New(statetest.Client(t), jobs.Config{RetryPollInterval: 20 * time.Millisecond}, zaptest.NewLogger(t))
 	r := newRecorder()
 	key := "send_form:itx_paced"
 	r.failures[key], r.failLeft[key] = deferred{after: 10 * time.Millisecond}, 20
@@ -174,7 +174,7 @@ func TestDeferredJobsDoNotUseRetries(t *testing.T) {
 
 // Jobs run with the priority of their kind on the context.
 func TestJobsCarryPriority(t *testing.T) {
-	q := jobs.New(statetest.Redis(t), jobs.Config{}, zaptest.NewLogger(t))
+	q := jobs.New(statetest.Client(t), jobs.Config{}, zaptest.NewLogger(t))
 	got := make(chan flows.Priority, 1)
 	if err := q.Start(runnerFunc(func(ctx context.Context, _ flows.JobKind, _ string) error {
 		got <- flows.PriorityFrom(ctx)
@@ -248,7 +248,7 @@ func waitStarted(t *testing.T, b *blocker, id string) {
 // Shutdown returns when its context ends, even with a job stuck far beyond
 // the queue's own ShutdownTimeout (here the 10 s default).
 func TestShutdownHonoursItsContext(t *testing.T) {
-	q := jobs.New(statetest.Redis(t), jobs.Config{}, zaptest.NewLogger(t))
+	q := jobs.New(statetest.Client(t), jobs.Config{}, zaptest.NewLogger(t))
 	b := newBlocker(t)
 	if err := q.Start(b); err != nil {
 		t.Fatal(err)
@@ -285,7 +285,7 @@ func TestShutdownHonoursItsContext(t *testing.T) {
 // time on their own: the stuck job is handed back to the queue, and another
 // worker (a replica) runs it.
 func TestShutdownHandsStuckJobsBack(t *testing.T) {
-	rdb := statetest.Redis(t)
+	rdb := statetest.Client(t)
 	q := jobs.New(rdb, jobs.Config{ShutdownTimeout: time.Second}, zaptest.NewLogger(t))
 	b := newBlocker(t)
 	if err := q.Start(b); err != nil {
@@ -327,7 +327,7 @@ func (r specRunner) JobSpecs() []flows.JobSpec { return r.specs }
 // runs on the bulk queue with its own retries, and a kind nobody declared
 // cannot be enqueued (before, it ran with a default policy).
 func TestSpecsComeFromTheDeclaringFlow(t *testing.T) {
-	q := jobs.New(statetest.Redis(t), jobs.Config{}, zaptest.NewLogger(t))
+	q := jobs.New(statetest.Client(t), jobs.Config{}, zaptest.NewLogger(t))
 	ctx := context.Background()
 	if err := q.Enqueue(ctx, "remind_fire", "rem:x:1"); !errors.Is(err, jobs.ErrUnknownKind) {
 		t.Fatalf("enqueue of an undeclared kind = %v, want ErrUnknownKind", err)
@@ -372,7 +372,7 @@ func TestBadSpecsRefusedAtStart(t *testing.T) {
 		"a step's, reshaped": {Kind: flows.JobFinish, Priority: flows.PriorityBulk, MaxRetry: 25},
 	} {
 		t.Run(name, func(t *testing.T) {
-			q := jobs.New(statetest.Redis(t), jobs.Config{}, zaptest.NewLogger(t))
+			q := jobs.New(statetest.Client(t), jobs.Config{}, zaptest.NewLogger(t))
 			if err := q.Register(spec); err == nil {
 				t.Error("Register accepted it")
 			}
@@ -385,7 +385,7 @@ func TestBadSpecsRefusedAtStart(t *testing.T) {
 	}
 	// The same declaration twice is harmless (New registers the steps;
 	// the engine declares them again).
-	q := jobs.New(statetest.Redis(t), jobs.Config{}, zaptest.NewLogger(t))
+	q := jobs.New(statetest.Client(t), jobs.Config{}, zaptest.NewLogger(t))
 	if err := q.Register(flows.StepJobs()...); err != nil {
 		t.Fatalf("registering the steps again: %v", err)
 	}
@@ -395,7 +395,7 @@ func TestBadSpecsRefusedAtStart(t *testing.T) {
 // job enqueued again meanwhile is the same job: a burst of changes is one
 // run (how a flow coalesces card updates).
 func TestEnqueueAfterCoalesces(t *testing.T) {
-	q := jobs.New(statetest.Redis(t), jobs.Config{RetryPollInterval: 20 * time.Millisecond}, zaptest.NewLogger(t))
+	q := jobs.New(statetest.Client(t), jobs.Config{RetryPollInterval: 20 * time.Millisecond}, zaptest.NewLogger(t))
 	r := newRecorder()
 	if err := q.Start(r); err != nil {
 		t.Fatal(err)

@@ -75,7 +75,14 @@ const (
 const orphanBatch = 100
 
 // asynq's keys for a queue (internal/base in v0.26). The hash tag {queue}
-// puts them, and botd's own keys for the queue, in one cluster slot.
+// puts them, and botd's own keys for the queue, in one cluster slot, so
+// requeueOrphanCmd runs on a cluster. That slot takes all of its queue's
+// traffic (asynq's design: a queue is a list, a zset and its task hashes
+// in one slot); botd's two queues are the cluster's two busiest slots.
+// They could be split the way the due set is (N queues per priority, a
+// task's queue chosen by a hash of its task id so that its dedupe still
+// meets), at the cost of N times the idle polling; at botd's volumes one
+// master serves both.
 func asynqKey(queue, suffix string) string { return "asynq:{" + queue + "}:" + suffix }
 
 // leaseKey is botd's own lease of a running task, in the queue's slot.

@@ -11,20 +11,23 @@ import (
 
 	"github.com/botd/botd/internal/flows"
 	"github.com/botd/botd/internal/jobs"
+	"github.com/botd/botd/internal/state"
 	"github.com/botd/botd/internal/state/statetest"
 )
 
-const interactiveQ = "botd:interactive"
+// interactiveQ is the interactive queue of a queue on rdb (under its key
+// prefix on a cluster, see jobs.New).
+func interactiveQ(rdb redis.UniversalClient) string { return state.KeyPrefix(rdb) + "botd:interactive" }
 
 // orphan leaves task id of the interactive queue as a SIGKILLed worker
 // does: active, with the lease its last heartbeat wrote lastBeat ago, and
 // nobody to extend it. These are asynq v0.26's keys (internal/base); if an
 // upgrade moves them, these tests fail rather than the scan silently
 // finding nothing.
-func orphan(t *testing.T, rdb *redis.Client, id string, lastBeat time.Duration) {
+func orphan(t *testing.T, rdb redis.UniversalClient, id string, lastBeat time.Duration) {
 	t.Helper()
 	ctx := context.Background()
-	k := func(s string) string { return "asynq:{" + interactiveQ + "}:" + s }
+	k := func(s string) string { return "asynq:{" + interactiveQ(rdb) + "}:" + s }
 	if n, err := rdb.LRem(ctx, k("pending"), 0, id).Result(); err != nil || n != 1 {
 		t.Fatalf("take %s from pending: %d %v", id, n, err)
 	}
@@ -39,9 +42,9 @@ func orphan(t *testing.T, rdb *redis.Client, id string, lastBeat time.Duration) 
 	}
 }
 
-func taskState(t *testing.T, rdb *redis.Client, id string) string {
+func taskState(t *testing.T, rdb redis.UniversalClient, id string) string {
 	t.Helper()
-	s, err := rdb.HGet(context.Background(), "asynq:{"+interactiveQ+"}:t:"+id, "state").Result()
+	s, err := rdb.HGet(context.Background(), "asynq:{"+interactiveQ(rdb)+"}:t:"+id, "state").Result()
 	if err != nil && err != redis.Nil {
 		t.Fatal(err)
 	}
@@ -53,7 +56,7 @@ func taskState(t *testing.T, rdb *redis.Client, id string) string {
 // recovery poll (30 s + 30 s, polled every minute): without the orphan scan
 // this test times out.
 func TestOrphanedJobResumesWithinSeconds(t *testing.T) {
-	rdb := statetest.Redis(t)
+	rdb := statetest.Client(t)
 	reg := prometheus.NewRegistry()
 	q := jobs.New(rdb, jobs.Config{OrphanAfter: 8 * time.Second, Metrics: reg}, zaptest.NewLogger(t))
 	ctx := context.Background()
@@ -126,7 +129,7 @@ func gathered(t *testing.T, reg *prometheus.Registry) (resumed float64, ages uin
 // extension and botd's own lease key. Several scans, as several replicas
 // make, requeue it once; one requeued too often is left to asynq.
 func TestOrphanScanTellsLiveFromDead(t *testing.T) {
-	rdb := statetest.Redis(t)
+	rdb := statetest.Client(t)
 	q := jobs.New(rdb, jobs.Config{OrphanAfter: 8 * time.Second}, zaptest.NewLogger(t))
 	ctx := context.Background()
 	cases := []struct {
@@ -146,12 +149,12 @@ func TestOrphanScanTellsLiveFromDead(t *testing.T) {
 		}
 		orphan(t, rdb, "finish:"+c.id, c.lastBeat)
 		if c.id == "itx_lapsed" { // a lease whose key outlived its time (no expiry in miniredis)
-			if err := rdb.Set(ctx, "botd:jobs:{"+interactiveQ+"}:lease:finish:"+c.id, time.Now().Add(-time.Second).UnixMilli(), time.Minute).Err(); err != nil {
+			if err := rdb.Set(ctx, "botd:jobs:{"+interactiveQ(rdb)+"}:lease:finish:"+c.id, time.Now().Add(-time.Second).UnixMilli(), time.Minute).Err(); err != nil {
 				t.Fatal(err)
 			}
 		}
 		if c.botdLease {
-			if err := rdb.Set(ctx, "botd:jobs:{"+interactiveQ+"}:lease:finish:"+c.id, time.Now().Add(time.Minute).UnixMilli(), time.Minute).Err(); err != nil {
+			if err := rdb.Set(ctx, "botd:jobs:{"+interactiveQ(rdb)+"}:lease:finish:"+c.id, time.Now().Add(time.Minute).UnixMilli(), time.Minute).Err(); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -172,7 +175,7 @@ func TestOrphanScanTellsLiveFromDead(t *testing.T) {
 			t.Errorf("%s: state %q, want %q", c.id, got, c.want)
 		}
 	}
-	if n, _ := rdb.LLen(ctx, "asynq:{"+interactiveQ+"}:pending").Result(); n != 2 {
+	if n, _ := rdb.LLen(ctx, "asynq:{"+interactiveQ(rdb)+"}:pending").Result(); n != 2 {
 		t.Errorf("pending list holds %d, want 2", n)
 	}
 
@@ -205,7 +208,7 @@ func TestLongLiveJobIsNotResumed(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs a job for 12 s")
 	}
-	rdb := statetest.Redis(t)
+	rdb := statetest.Client(t)
 	worker := jobs.New(rdb, jobs.Config{OrphanAfter: 8 * time.Second}, zaptest.NewLogger(t))
 	other := jobs.New(rdb, jobs.Config{OrphanAfter: 8 * time.Second}, zaptest.NewLogger(t))
 	r := &slowRunner{recorder: newRecorder(), hold: 12 * time.Second}

@@ -31,14 +31,21 @@ type worldView struct {
 	World
 	Examples []string `json:"examples"`
 	NextDue  bool     `json:"next_due"` // the "next due" button works
+	WebApp   bool     `json:"web_app"`  // botd's web app can be opened as a member (webapp.go)
+	// ClientAnswers are the errCodes a member's simulated client can be
+	// told to answer tt.sendMessageCard with (client.go).
+	ClientAnswers []int `json:"client_answers"`
 }
 
 func (s *Server) handleWorld(w http.ResponseWriter, _ *http.Request) {
-	writeJSON(w, http.StatusOK, worldView{World: s.world, Examples: s.examples(), NextDue: s.due != nil})
+	writeJSON(w, http.StatusOK, worldView{World: s.world, Examples: s.examples(), NextDue: s.due != nil,
+		WebApp: s.webApp != nil, ClientAnswers: clientAnswers})
 }
 
 func (s *Server) handleState(w http.ResponseWriter, _ *http.Request) {
-	writeJSON(w, http.StatusOK, s.view())
+	v := s.view()
+	v.Columns = v.Chats[s.world.ChatID]
+	writeJSON(w, http.StatusOK, v)
 }
 
 func (s *Server) handleCalls(w http.ResponseWriter, _ *http.Request) {
@@ -47,6 +54,7 @@ func (s *Server) handleCalls(w http.ResponseWriter, _ *http.Request) {
 
 type sendRequest struct {
 	Member string `json:"member"`
+	Chat   string `json:"chat,omitempty"` // a chat of the world the member is in; default the first
 	Text   string `json:"text"`
 }
 
@@ -63,9 +71,8 @@ func (s *Server) handleSend(w http.ResponseWriter, r *http.Request) {
 	if !readJSON(w, r, &req) {
 		return
 	}
-	m, ok := s.world.Member(req.Member)
+	m, chat, ok := s.memberIn(w, req.Member, req.Chat)
 	if !ok {
-		writeError(w, http.StatusBadRequest, "unknown member %q", req.Member)
 		return
 	}
 	text := strings.TrimSpace(req.Text)
@@ -74,11 +81,11 @@ func (s *Server) handleSend(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	wire, mentions := s.mentions(text)
-	s.chat.addTyped(typed{id: "typed_" + strconv.FormatInt(typedSeq.Add(1), 10), from: m.OpenID, text: text, at: s.clock.Now()})
+	s.chat.addTyped(typed{id: "typed_" + strconv.FormatInt(typedSeq.Add(1), 10), chat: chat.ID, from: m.OpenID, text: text, at: s.clock.Now()})
 	s.changes.notify()
 
 	res, err := s.platform.SendText(r.Context(), feishusim.MessageOpts{
-		ChatID: s.world.ChatID, ChatType: "group", SenderOpenID: m.OpenID, Text: wire, Mentions: mentions,
+		ChatID: chat.ID, ChatType: chat.ChatType(), SenderOpenID: m.OpenID, Text: wire, Mentions: mentions,
 	})
 	if err != nil {
 		s.log.Warn("cannot deliver the message event to botd", zap.Error(err))
@@ -87,6 +94,27 @@ func (s *Server) handleSend(w http.ResponseWriter, r *http.Request) {
 	}
 	s.log.Debug("message delivered", zap.String("member", m.Name), zap.Int("status", res.Status))
 	writeJSON(w, http.StatusOK, delivery{Status: res.Status, Body: string(res.Body)})
+}
+
+// memberIn resolves a request's member and chat (default: the first
+// chat), answering 400 itself when either is unknown or the member is not
+// in the chat.
+func (s *Server) memberIn(w http.ResponseWriter, member, chatID string) (Member, Chat, bool) {
+	m, ok := s.world.Member(member)
+	if !ok {
+		writeError(w, http.StatusBadRequest, "unknown member %q", member)
+		return Member{}, Chat{}, false
+	}
+	c, ok := s.world.Chat(chatID)
+	if !ok {
+		writeError(w, http.StatusBadRequest, "unknown chat %q", chatID)
+		return Member{}, Chat{}, false
+	}
+	if !c.HasMember(m.OpenID) {
+		writeError(w, http.StatusBadRequest, "%s is not in the chat %s", m.Name, c.Name)
+		return Member{}, Chat{}, false
+	}
+	return m, c, true
 }
 
 // mentionRE finds what a member types to mention someone: "@Bob".
@@ -115,6 +143,7 @@ func (s *Server) mentions(text string) (string, []feishusim.Mention) {
 
 type actionRequest struct {
 	Member    string      `json:"member"`
+	Chat      string      `json:"chat,omitempty"` // the chat the card is in; default the first
 	MessageID string      `json:"message_id"`
 	Button    string      `json:"button"`           // the clicked button's name
 	Form      []formField `json:"form,omitempty"`   // the form's inputs, for a submit
@@ -154,14 +183,13 @@ func (s *Server) handleAction(w http.ResponseWriter, r *http.Request) {
 	if !readJSON(w, r, &req) {
 		return
 	}
-	m, ok := s.world.Member(req.Member)
+	m, chat, ok := s.memberIn(w, req.Member, req.Chat)
 	if !ok {
-		writeError(w, http.StatusBadRequest, "unknown member %q", req.Member)
 		return
 	}
-	item, ok := findCard(s.view(), m.OpenID, req.MessageID)
+	item, ok := findCard(s.view(), chat.ID, m.OpenID, req.MessageID)
 	if !ok {
-		writeError(w, http.StatusNotFound, "%s sees no card %q", m.Name, req.MessageID)
+		writeError(w, http.StatusNotFound, "%s sees no card %q in %s", m.Name, req.MessageID, chat.Name)
 		return
 	}
 	value, ok := feishusim.ButtonValue(item.Card, req.Button)
@@ -179,7 +207,7 @@ func (s *Server) handleAction(w http.ResponseWriter, r *http.Request) {
 		formValue = fv
 	}
 	res, err := s.platform.ClickButton(r.Context(), feishusim.ActionOpts{
-		OperatorOpenID: m.OpenID, ChatID: s.world.ChatID, MessageID: req.MessageID,
+		OperatorOpenID: m.OpenID, ChatID: chat.ID, MessageID: req.MessageID,
 		Value: value, FormValue: formValue, Name: req.Button, Tag: "button", Timezone: m.Timezone,
 	})
 	if err != nil {

@@ -84,9 +84,11 @@ func TestCrossSiteSendChangesNothing(t *testing.T) {
 	}
 	var v View
 	get(t, srv, "/api/state", &v)
-	for member, items := range v.Columns {
-		if len(items) != 0 {
-			t.Fatalf("%s sees %d items after a refused request", member, len(items))
+	for chat, cols := range v.Chats {
+		for member, items := range cols {
+			if len(items) != 0 {
+				t.Fatalf("%s sees %d items in %s after a refused request", member, len(items), chat)
+			}
 		}
 	}
 }

@@ -13,9 +13,10 @@ import (
 )
 
 const (
-	alice = "ou_alice"
-	bob   = "ou_bob"
-	carol = "ou_carol"
+	alice    = "ou_alice"
+	bob      = "ou_bob"
+	carol    = "ou_carol"
+	mainChat = "oc_playground"
 )
 
 func post(t *testing.T, srv *httptest.Server, path string, body any, out any) int {
@@ -69,7 +70,7 @@ func waitView(t *testing.T, srv *httptest.Server, what string, cond func(View) b
 }
 
 func cards(v View, member string) (ephemeral, group []Item) {
-	for _, it := range v.Columns[member] {
+	for _, it := range v.Column(mainChat, member) {
 		switch {
 		case it.Kind != "card":
 		case it.Ephemeral:
@@ -120,7 +121,7 @@ func TestSendShowsTheFormToTheSenderOnly(t *testing.T) {
 		}
 	}
 	for _, m := range []string{alice, bob, carol} {
-		items := v.Columns[m]
+		items := v.Column(mainChat, m)
 		if len(items) == 0 || items[0].Kind != "text" || items[0].Text != "/todo Buy milk @Bob" || items[0].From != alice {
 			t.Errorf("%s does not see Alice's message first: %+v", m, items)
 		}
@@ -301,6 +302,7 @@ func TestPageAndAssetsAreServed(t *testing.T) {
 		"/": "botd playground", "/preview": "card preview",
 		"/static/render.js": "export function renderCard", "/static/style.css": ".card-header",
 		"/static/calls.js": "export function retriedBy", "/static/favicon.svg": "<svg",
+		"/static/clientsim.js": "window.h5sdk", "/static/webapp.js": "export async function openWebApp",
 	} {
 		resp, err := http.Get(srv.URL + path)
 		if err != nil {

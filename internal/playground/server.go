@@ -54,7 +54,9 @@ type Server struct {
 	due      DueReader
 
 	chat    chatLog
-	changes broadcaster // typed messages, overrides and clock moves
+	changes broadcaster  // typed messages, overrides and clock moves
+	client  clientState  // the members' simulated clients (client.go)
+	webApp  http.Handler // the proxy to botd's web app (webapp.go); nil without botd's URL
 
 	closeOnce sync.Once
 	closed    chan struct{} // closed by Close: event streams end
@@ -82,6 +84,13 @@ func New(opts Options) (*Server, error) {
 	if opts.LongConn {
 		s.platform = opts.Sim.LongConnPlatform()
 	}
+	if opts.BotdURL != "" {
+		p, err := s.newWebAppProxy(opts.BotdURL)
+		if err != nil {
+			return nil, err
+		}
+		s.webApp = p
+	}
 	s.router = s.routes()
 	return s, nil
 }
@@ -100,6 +109,9 @@ func (s *Server) routes() chi.Router {
 	r.Get("/", serveFile(static, "index.html"))
 	r.Get("/preview", serveFile(static, "preview.html"))
 	r.Handle("/static/*", http.StripPrefix("/static/", noCache(http.FileServerFS(static))))
+	// botd's web app as a member's client shows it (webapp.go). The Host
+	// and Origin guard applies: the page acts as that member.
+	r.With(guardSameOrigin(s.exposed)).Handle(webAppPrefix+"{member}/app*", http.HandlerFunc(s.handleWebApp))
 	r.Route("/api", func(r chi.Router) {
 		r.Use(guardSameOrigin(s.exposed))
 		r.Get("/world", s.handleWorld)
@@ -113,6 +125,15 @@ func (s *Server) routes() chi.Router {
 		r.Post("/clock/next-due", s.handleNextDue)
 		r.Get("/cards", s.handleCards)
 		r.Post("/validate", s.handleValidate)
+		r.Route("/client", func(r chi.Router) { // the simulated client (client.go)
+			r.Get("/settings", s.handleClientSettings)
+			r.Post("/settings", s.handleSetClientSettings)
+			r.Post("/config", s.handleClientConfig)
+			r.Post("/access", s.handleClientAccess)
+			r.Get("/chats", s.handleClientChats)
+			r.Post("/trigger", s.handleClientTrigger)
+			r.Post("/send-card", s.handleClientSendCard)
+		})
 	})
 	return r
 }
@@ -136,7 +157,7 @@ func noCache(h http.Handler) http.Handler {
 
 // view derives every member's view of the chat now.
 func (s *Server) view() View {
-	return deriveView(s.world, s.world.ChatID, s.sim.Ephemerals(), s.sim.Messages(), &s.chat, s.clock.Now(), s.clock.Elapsed())
+	return deriveView(s.world, s.sim.Ephemerals(), s.sim.Messages(), s.sim.ClientSender, &s.chat, s.clock.Now(), s.clock.Elapsed())
 }
 
 // broadcaster wakes every subscriber when something the simulator does not

@@ -22,17 +22,27 @@ type Item struct {
 	Time      time.Time       `json:"time"`
 }
 
-// View is the chat as every member sees it at one moment.
+// View is every chat as each of its members sees it at one moment.
 type View struct {
-	Now      time.Time         `json:"now"`       // the simulated time
-	OffsetMS int64             `json:"offset_ms"` // how far it has been fast-forwarded
-	Columns  map[string][]Item `json:"columns"`   // by member open_id
+	Now      time.Time `json:"now"`       // the simulated time
+	OffsetMS int64     `json:"offset_ms"` // how far it has been fast-forwarded
+	// Chats holds, by chat id then by member open_id, what each member of
+	// the chat sees in it. A member not in a chat has no entry there.
+	Chats map[string]map[string][]Item `json:"chats"`
+	// Columns is the first chat's Chats entry, in GET /api/state only (not
+	// in the event stream): the shape from before there were several chats,
+	// which callers outside this package still read.
+	Columns map[string][]Item `json:"columns,omitempty"`
 }
+
+// Column is what member sees in chat (nil when they are not in it).
+func (v View) Column(chat, member string) []Item { return v.Chats[chat][member] }
 
 // typed is a text message a member sent. The platform, not botd, shows
 // these, so the playground keeps them itself.
 type typed struct {
 	id   string
+	chat string
 	from string
 	text string
 	at   time.Time
@@ -75,9 +85,13 @@ func (l *chatLog) setOverride(member, messageID string, o override) {
 	l.overrides[overrideKey{member, messageID}] = o
 }
 
-// deriveView builds every member's view from the simulator's record of what
-// botd did (ephemerals and messages) and the platform's own log.
-func deriveView(world World, chatID string, eph []feishusim.Ephemeral, msgs []feishusim.Message, log *chatLog, now time.Time, offset time.Duration) View {
+// deriveView builds every member's view of every chat from the
+// simulator's record of what botd did (ephemerals and messages) and the
+// platform's own log. Messages in chats outside the world are left out.
+//
+// sender names the member who sent a message through their client
+// (tt.sendMessageCard); other messages are the bot's.
+func deriveView(world World, eph []feishusim.Ephemeral, msgs []feishusim.Message, sender func(string) (string, bool), log *chatLog, now time.Time, offset time.Duration) View {
 	log.mu.Lock()
 	typedMsgs := slices.Clone(log.typed)
 	overrides := make(map[overrideKey]override, len(log.overrides))
@@ -86,35 +100,48 @@ func deriveView(world World, chatID string, eph []feishusim.Ephemeral, msgs []fe
 	}
 	log.mu.Unlock()
 
-	v := View{Now: now, OffsetMS: offset.Milliseconds(), Columns: map[string][]Item{}}
-	for _, m := range world.Members {
-		var items []Item
-		for _, t := range typedMsgs {
-			items = append(items, Item{ID: t.id, Kind: "text", From: t.from, Text: t.text, Time: t.at})
+	v := View{Now: now, OffsetMS: offset.Milliseconds(), Chats: map[string]map[string][]Item{}}
+	for _, c := range world.Chats {
+		cols := map[string][]Item{}
+		for _, m := range c.Members {
+			cols[m] = chatColumn(world, c.ID, m, typedMsgs, eph, msgs, sender, overrides)
 		}
-		for _, e := range eph {
-			if e.ChatID != chatID || e.OpenID != m.OpenID || e.Deleted {
-				continue
-			}
-			it := Item{ID: e.MessageID, Kind: "card", From: world.BotOpenID, Card: e.Card, Ephemeral: true, Time: e.SentAt}
-			if o, ok := overrides[overrideKey{m.OpenID, e.MessageID}]; ok {
-				it.Card, it.Replaced = o.card, true
-			}
-			items = append(items, it)
-		}
-		for _, msg := range msgs {
-			if msg.ChatID != chatID || msg.Recalled {
-				continue
-			}
-			items = append(items, messageItem(world, m.OpenID, msg, overrides))
-		}
-		slices.SortStableFunc(items, func(a, b Item) int { return a.Time.Compare(b.Time) })
-		if items == nil {
-			items = []Item{}
-		}
-		v.Columns[m.OpenID] = items
+		v.Chats[c.ID] = cols
 	}
 	return v
+}
+
+// chatColumn is what member sees in chat, oldest first.
+func chatColumn(world World, chat, member string, typedMsgs []typed, eph []feishusim.Ephemeral, msgs []feishusim.Message,
+	sender func(string) (string, bool), overrides map[overrideKey]override) []Item {
+	items := []Item{}
+	for _, t := range typedMsgs {
+		if t.chat == chat {
+			items = append(items, Item{ID: t.id, Kind: "text", From: t.from, Text: t.text, Time: t.at})
+		}
+	}
+	for _, e := range eph {
+		if e.ChatID != chat || e.OpenID != member || e.Deleted {
+			continue
+		}
+		it := Item{ID: e.MessageID, Kind: "card", From: world.BotOpenID, Card: e.Card, Ephemeral: true, Time: e.SentAt}
+		if o, ok := overrides[overrideKey{member, e.MessageID}]; ok {
+			it.Card, it.Replaced = o.card, true
+		}
+		items = append(items, it)
+	}
+	for _, msg := range msgs {
+		if msg.ChatID != chat || msg.Recalled {
+			continue
+		}
+		it := messageItem(world, member, msg, overrides)
+		if from, ok := sender(msg.MessageID); ok {
+			it.From = from
+		}
+		items = append(items, it)
+	}
+	slices.SortStableFunc(items, func(a, b Item) int { return a.Time.Compare(b.Time) })
+	return items
 }
 
 // messageItem is a group message as member sees it: its current content
@@ -137,10 +164,10 @@ func messageItem(world World, member string, msg feishusim.Message, overrides ma
 	return it
 }
 
-// findCard returns the card member currently sees as messageID, and the
-// PATCH count it is based on; ok is false when member cannot see it.
-func findCard(v View, member, messageID string) (Item, bool) {
-	for _, it := range v.Columns[member] {
+// findCard returns the card member currently sees as messageID in chat;
+// ok is false when member cannot see it there.
+func findCard(v View, chat, member, messageID string) (Item, bool) {
+	for _, it := range v.Column(chat, member) {
 		if it.ID == messageID && it.Kind == "card" {
 			return it, true
 		}

@@ -14,6 +14,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/botd/botd/internal/feishusim"
+	"github.com/botd/botd/internal/redisurl"
 	"github.com/botd/botd/internal/state"
 	"github.com/botd/botd/internal/state/statetest"
 )
@@ -35,7 +36,7 @@ type world struct {
 	sim      *feishusim.Server
 	simURL   string
 	redisURL string
-	rdb      *redis.Client // the test's own view of botd's Redis
+	rdb      redis.UniversalClient // the test's own view of botd's Redis, under its key prefix
 	inspect  *asynq.Inspector
 	chats    []string
 	users    []string
@@ -45,6 +46,7 @@ type world struct {
 type worldOpts struct {
 	chats, users      int
 	enforceRateLimits bool
+	redisURL          string // botd's Redis; default: statetest.URL, else a miniredis
 }
 
 func newWorld(t *testing.T, o worldOpts) *world {
@@ -68,7 +70,10 @@ func newWorld(t *testing.T, o worldOpts) *world {
 			OwnerID: w.users[0], Members: w.users, BotIsMember: true})
 	}
 
-	w.redisURL = statetest.URL(t) // a fresh database of the real server, if there is one
+	w.redisURL = o.redisURL
+	if w.redisURL == "" {
+		w.redisURL = statetest.URL(t) // fresh data on the real server or cluster, if there is one
+	}
 	if w.redisURL == "" {
 		// In the test process, so that it survives every botd restart; it
 		// is a real TCP server, so the children can reach it.
@@ -76,14 +81,15 @@ func newWorld(t *testing.T, o worldOpts) *world {
 		w.redisURL = "redis://" + m.Addr() + "/0"
 		keepTime(t, m)
 	}
-	opts, err := redis.ParseURL(w.redisURL)
+	u, err := redisurl.Parse(w.redisURL)
 	if err != nil {
 		t.Fatal(err)
 	}
-	w.rdb = redis.NewClient(opts)
-	t.Cleanup(func() { _ = w.rdb.Close() })
+	rdb := u.NewClient()
+	t.Cleanup(func() { _ = rdb.Close() })
+	w.rdb = state.WithKeyPrefix(rdb, u.KeyPrefix)
 	// On a shared client the inspector owns nothing: it is never closed.
-	w.inspect = asynq.NewInspectorFromRedisClient(w.rdb)
+	w.inspect = asynq.NewInspectorFromRedisClient(rdb)
 	return w
 }
 
@@ -143,7 +149,7 @@ func (w *world) platform(eventsTo, clicksTo *Process) *feishusim.Platform {
 // which the uuid and the platform's 18051 make harmless; they are counted.
 func (w *world) ambiguous(ctx context.Context) (sends map[string]bool, others int) {
 	w.t.Helper()
-	members, err := w.rdb.ZRange(ctx, state.AmbiguousKey, 0, -1).Result()
+	members, err := w.rdb.ZRange(ctx, statetest.Key(w.rdb, state.AmbiguousKey), 0, -1).Result()
 	if err != nil {
 		w.t.Fatalf("read %s: %v", state.AmbiguousKey, err)
 	}
@@ -171,7 +177,7 @@ func (w *world) queues() (queueState, error) {
 		return queueState{}, err
 	}
 	var s queueState
-	for _, q := range names {
+	for _, q := range w.mine(names) {
 		info, err := in.GetQueueInfo(q)
 		if err != nil {
 			return queueState{}, fmt.Errorf("queue %s: %w", q, err)
@@ -182,12 +188,24 @@ func (w *world) queues() (queueState, error) {
 	return s, nil
 }
 
+// mine keeps this world's botd's queues: on a cluster shared by tests,
+// asynq lists every test's, each under its key prefix (jobs.New).
+func (w *world) mine(queues []string) []string {
+	var out []string
+	for _, q := range queues {
+		if strings.HasPrefix(q, state.KeyPrefix(w.rdb)+"botd:") {
+			out = append(out, q)
+		}
+	}
+	return out
+}
+
 // archivedJobs describes the jobs botd gave up on, for a failure message.
 func (w *world) archivedJobs() string {
 	in := w.inspect
 	names, _ := in.Queues()
 	var b strings.Builder
-	for _, q := range names {
+	for _, q := range w.mine(names) {
 		tasks, _ := in.ListArchivedTasks(q, asynq.PageSize(50))
 		for _, t := range tasks {
 			fmt.Fprintf(&b, "\n  %s %s %s: %s", q, t.Type, t.Payload, t.LastErr)

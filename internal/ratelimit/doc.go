@@ -85,9 +85,9 @@
 //
 // All keys live under "botd:rl:" (see keys.go) and carry a TTL of their
 // longest window plus a second, so idle chats and messages leave nothing
-// behind. One Redis database serves one app. The keys of one call are
-// passed to the script as KEYS; on Redis Cluster they would need a common
-// hash tag.
+// behind. One Redis database (or key prefix) serves one app. The keys of
+// one call are passed to the script as KEYS, and share the hash tag of
+// their API, so a Redis Cluster runs the script in that API's slot.
 //
 // # Turning it off
 //

@@ -32,10 +32,10 @@ func (c *clock) Set(t time.Time) {
 
 // newLimiter returns a limiter on a fresh Redis database; opts.Now nil means
 // the server's clock.
-func newLimiter(t testing.TB, rdb *redis.Client, lim Limits, opts Options) *Limiter {
+func newLimiter(t testing.TB, rdb redis.UniversalClient, lim Limits, opts Options) *Limiter {
 	t.Helper()
 	if rdb == nil {
-		rdb = statetest.Redis(t)
+		rdb = statetest.Client(t)
 	}
 	l, err := New(rdb, lim, opts)
 	if err != nil {

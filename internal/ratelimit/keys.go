@@ -3,21 +3,37 @@ package ratelimit
 // Every key the limiter writes is built here, under one prefix, so that the
 // schema can be read (and scanned, and deleted) in one place:
 //
-//	botd:rl:app:{api}          ZSET  app-tier log of one API (per second and per minute)
-//	botd:rl:pause:{api}        STR   app tier paused until (ms, server time) after a 429
-//	botd:rl:eph:chat:{chat}    ZSET  ephemeral sends into one chat
-//	botd:rl:msg:chat:{chat}    ZSET  messages into one chat
-//	botd:rl:msg:user:{open_id} ZSET  p2p messages to one user
-//	botd:rl:patch:msg:{msg}    ZSET  updates of one message
+//	botd:rl:{API}:app          ZSET  app-tier log of one API (per second and per minute)
+//	botd:rl:{API}:pause        STR   app tier paused until (ms, server time) after a 429
+//	botd:rl:{API}:chat:CHAT    ZSET  ephemeral sends (API ephemeral.send) or messages
+//	                                 (im.message.create) into one chat
+//	botd:rl:{API}:user:OPEN_ID ZSET  p2p messages to one user (im.message.create)
+//	botd:rl:{API}:msg:MESSAGE  ZSET  updates of one message (im.message.patch)
 //
 // A log's members are unique admission ids, its scores admission times in
 // milliseconds of server time. Each key expires one second after its longest
-// window, so idle ones vanish.
+// window, so idle ones vanish. The client's key prefix, when it has one
+// (state.WithKeyPrefix: the URL's key_prefix), goes in front of each.
+//
+// Slot rule (Redis Cluster): one script checks and records every rule of a
+// call, all-or-nothing, so every key of a call is in one slot. A call's
+// rules are its API's app tier and pause, and at most one per-chat,
+// per-user or per-message log that only this API counts: the hash tag
+// {API} puts all of them in the API's slot. Each API's slot then carries
+// at most that API's app-tier quota of admissions (50 a second) and the
+// refused attempts of the in-process queue heads (queue.go): far below
+// what one master serves. Sharding the app tier's log would split its
+// quota between shards, which no sliding window can do exactly.
 const keyPrefix = "botd:rl:"
 
-func appKey(api API) string               { return keyPrefix + "app:" + string(api) }
-func pauseKey(api API) string             { return keyPrefix + "pause:" + string(api) }
-func chatEphemeralKey(chat string) string { return keyPrefix + "eph:chat:" + chat }
-func chatMessageKey(chat string) string   { return keyPrefix + "msg:chat:" + chat }
-func userMessageKey(openID string) string { return keyPrefix + "msg:user:" + openID }
-func messageUpdateKey(msg string) string  { return keyPrefix + "patch:msg:" + msg }
+func apiKey(api API, rest string) string  { return keyPrefix + "{" + string(api) + "}:" + rest }
+func appKey(api API) string               { return apiKey(api, "app") }
+func pauseKey(api API) string             { return apiKey(api, "pause") }
+func chatEphemeralKey(chat string) string { return apiKey(APIEphemeralSend, "chat:"+chat) }
+func chatMessageKey(chat string) string   { return apiKey(APIMessageCreate, "chat:"+chat) }
+func userMessageKey(openID string) string { return apiKey(APIMessageCreate, "user:"+openID) }
+func messageUpdateKey(msg string) string  { return apiKey(APIMessagePatch, "msg:"+msg) }
+
+// AppKey is the app-tier log of api, after the client's key prefix: tests
+// count the calls botd made from it.
+func AppKey(keyPrefix string, api API) string { return keyPrefix + appKey(api) }

@@ -41,6 +41,7 @@ type Options struct {
 // all replicas. A nil *Limiter paces nothing. It is safe for concurrent use.
 type Limiter struct {
 	rdb     redis.Scripter
+	prefix  string // the client's key prefix (state.WithKeyPrefix), "" for none
 	lim     Limits
 	now     func() time.Time
 	log     *zap.Logger
@@ -63,9 +64,11 @@ type Decision struct {
 	Rule string
 }
 
-// New returns a limiter on rdb (a *redis.Client, or any client that runs
-// scripts) keeping to lim; its zero fields take the defaults. The caller
-// keeps ownership of rdb.
+// New returns a limiter on rdb (a *redis.Client, a *redis.ClusterClient,
+// or any client that runs scripts) keeping to lim; its zero fields take the
+// defaults. Its keys go under rdb's key prefix when rdb has one (a
+// KeyPrefix method: state.WithKeyPrefix). The caller keeps ownership of
+// rdb.
 func New(rdb redis.Scripter, lim Limits, opts Options) (*Limiter, error) {
 	lim = lim.withDefaults()
 	if err := lim.validate(); err != nil {
@@ -84,7 +87,11 @@ func New(rdb redis.Scripter, lim Limits, opts Options) (*Limiter, error) {
 	if log == nil {
 		log = zap.NewNop()
 	}
-	return &Limiter{rdb: rdb, lim: lim, now: opts.Now, log: log.Named("ratelimit"),
+	var prefix string
+	if p, ok := rdb.(interface{ KeyPrefix() string }); ok {
+		prefix = p.KeyPrefix()
+	}
+	return &Limiter{rdb: rdb, prefix: prefix, lim: lim, now: opts.Now, log: log.Named("ratelimit"),
 		metrics: m, id: hex.EncodeToString(b[:])}, nil
 }
 
@@ -121,7 +128,7 @@ func (l *Limiter) Allow(ctx context.Context, call Call) (Decision, error) {
 		nowMS = l.now().UnixMilli()
 	}
 	member := l.id + ":" + strconv.FormatUint(l.seq.Add(1), 36)
-	v, err := runAllow(ctx, l.rdb, nowMS, member, call.rules, limits, pauseKey(call.api))
+	v, err := runAllow(ctx, l.rdb, l.prefix, nowMS, member, call.rules, limits, pauseKey(call.api))
 	if err != nil {
 		return Decision{}, fmt.Errorf("ratelimit: %s: %w", call.api, err)
 	}
@@ -210,7 +217,7 @@ func (l *Limiter) Pause(ctx context.Context, api API, d time.Duration) error {
 	if l.now != nil {
 		nowMS = l.now().UnixMilli()
 	}
-	if _, err := runPause(ctx, l.rdb, nowMS, pauseKey(api), d); err != nil {
+	if _, err := runPause(ctx, l.rdb, nowMS, l.prefix+pauseKey(api), d); err != nil {
 		return fmt.Errorf("ratelimit: pause %s for %s: %w", api, d, err)
 	}
 	l.metrics.paused(api)

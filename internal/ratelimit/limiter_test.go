@@ -11,6 +11,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/botd/botd/internal/flows"
+	"github.com/botd/botd/internal/state"
 	"github.com/botd/botd/internal/state/statetest"
 )
 
@@ -32,7 +33,7 @@ func TestWaitSleepsForShortWaits(t *testing.T) {
 }
 
 func TestWaitErrorBeyondMaxWait(t *testing.T) {
-	rdb := statetest.Redis(t)
+	rdb := statetest.Client(t)
 	reg := prometheus.NewRegistry()
 	l := newLimiter(t, rdb, Limits{AppPerMinute: 2}, Options{Registerer: reg})
 	ctx := context.Background()
@@ -64,7 +65,7 @@ func TestWaitErrorBeyondMaxWait(t *testing.T) {
 		t.Errorf("WaitError does not sort as a paced retry: %v", err)
 	}
 	// Nothing was counted for the refused call.
-	if n := rdb.ZCard(ctx, appKey(APIEphemeralDelete)).Val(); n != 2 {
+	if n := rdb.ZCard(ctx, AppKey(state.KeyPrefix(rdb), APIEphemeralDelete)).Val(); n != 2 {
 		t.Errorf("app log holds %d entries, want 2", n)
 	}
 	fams, err := reg.Gather()
@@ -120,7 +121,7 @@ func TestOffAndNil(t *testing.T) {
 }
 
 func TestNewRejectsBadLimits(t *testing.T) {
-	rdb := statetest.Redis(t)
+	rdb := statetest.Client(t)
 	for _, lim := range []Limits{
 		{BulkShare: 1.5},
 		{AppPerSecond: -1},
@@ -137,7 +138,7 @@ func TestNewRejectsBadLimits(t *testing.T) {
 
 // Two replicas share one Redis: together they admit no more than one would.
 func TestReplicasShareTheLimit(t *testing.T) {
-	rdb := statetest.Redis(t)
+	rdb := statetest.Client(t)
 	lim := Limits{AppPerSecond: 7, MessagesPerChat: 50}
 	replicas := []*Limiter{newLimiter(t, rdb, lim, Options{}), newLimiter(t, rdb, lim, Options{})}
 	var allowed atomic.Int64

@@ -7,13 +7,14 @@ import (
 	"time"
 
 	"github.com/botd/botd/internal/ephemeral"
+	"github.com/botd/botd/internal/state"
 	"github.com/botd/botd/internal/state/statetest"
 )
 
 // Lookups count against their own API's app tier: over it, Do hands back a
 // WaitError and the lookup is not made.
 func TestDoPacesLookups(t *testing.T) {
-	rdb := statetest.Redis(t)
+	rdb := statetest.Client(t)
 	l := newLimiter(t, rdb, Limits{AppPerMinute: 2}, Options{})
 	ctx := context.Background()
 	calls := 0
@@ -34,17 +35,17 @@ func TestDoPacesLookups(t *testing.T) {
 	if err := l.Do(ctx, l.Limits().ChatGet(), lookup); err != nil {
 		t.Fatalf("GET chat paced with the member list: %v", err)
 	}
-	if n := rdb.ZCard(ctx, appKey(APIChatMembers)).Val(); n != 2 {
+	if n := rdb.ZCard(ctx, AppKey(state.KeyPrefix(rdb), APIChatMembers)).Val(); n != 2 {
 		t.Errorf("member list log holds %d, want 2", n)
 	}
-	if n := rdb.ZCard(ctx, appKey(APIChatGet)).Val(); n != 1 {
+	if n := rdb.ZCard(ctx, AppKey(state.KeyPrefix(rdb), APIChatGet)).Val(); n != 1 {
 		t.Errorf("chat log holds %d, want 1", n)
 	}
 }
 
 // A 429 on a lookup pauses that API for every replica; the error comes back.
 func TestDoHonoursRateLimitError(t *testing.T) {
-	rdb := statetest.Redis(t)
+	rdb := statetest.Client(t)
 	one := newLimiter(t, rdb, Limits{}, Options{})
 	two := newLimiter(t, rdb, Limits{}, Options{})
 	ctx := context.Background()

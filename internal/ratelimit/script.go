@@ -125,16 +125,17 @@ type verdict struct {
 }
 
 // runAllow runs allowScript for rules, with their limits already adjusted
-// for the caller's priority. nowMS is 0 to use the server's clock.
-func runAllow(ctx context.Context, rdb redis.Scripter, nowMS int64, member string, rules []rule, limits []int, pause string) (verdict, error) {
+// for the caller's priority, their keys under prefix. nowMS is 0 to use the
+// server's clock.
+func runAllow(ctx context.Context, rdb redis.Scripter, prefix string, nowMS int64, member string, rules []rule, limits []int, pause string) (verdict, error) {
 	keys := make([]string, 0, len(rules)+1)
 	args := make([]any, 0, 3+2*len(rules))
 	args = append(args, nowMS, member, len(rules))
 	for i, r := range rules {
-		keys = append(keys, r.key)
+		keys = append(keys, prefix+r.key)
 		args = append(args, r.window.Milliseconds(), limits[i])
 	}
-	keys = append(keys, pause)
+	keys = append(keys, prefix+pause)
 	res, err := allowScript.Run(ctx, rdb, keys, args...).Int64Slice()
 	if err != nil {
 		return verdict{}, err

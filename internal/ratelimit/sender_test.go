@@ -51,7 +51,7 @@ func newSim(t *testing.T, chats ...string) (*feishusim.Server, string) {
 
 // newReplica is one botd process: its own client (and token) and limiter,
 // pacing on the shared Redis.
-func newReplica(t *testing.T, rdb *redis.Client, url string, lim Limits) *Sender {
+func newReplica(t *testing.T, rdb redis.UniversalClient, url string, lim Limits) *Sender {
 	t.Helper()
 	c, err := ephemeral.New(ephemeral.Config{AppID: simAppID, AppSecret: simAppSecret, BaseURL: url, Timeout: 5 * time.Second}, nil)
 	if err != nil {
@@ -117,7 +117,7 @@ func TestSenderPacesEphemeralBurst(t *testing.T) {
 	sim, url := newSim(t, chats...)
 	// The burst takes longer than the default MaxWait for the calls at the
 	// back of the queue; here we measure pacing, not deferral.
-	s := newReplica(t, statetest.Redis(t), url, Limits{MaxWait: time.Minute})
+	s := newReplica(t, statetest.Client(t), url, Limits{MaxWait: time.Minute})
 	ctx := context.Background()
 
 	start := time.Now()
@@ -148,7 +148,7 @@ func TestSenderPacesEphemeralBurst(t *testing.T) {
 // Twelve group cards into one chat: 5/s per chat binds.
 func TestSenderPacesPostsIntoOneChat(t *testing.T) {
 	sim, url := newSim(t, "oc_one")
-	s := newReplica(t, statetest.Redis(t), url, Limits{MaxWait: time.Minute})
+	s := newReplica(t, statetest.Client(t), url, Limits{MaxWait: time.Minute})
 	ctx := context.Background()
 
 	start := time.Now()
@@ -174,7 +174,7 @@ func TestSenderPacesPostsIntoOneChat(t *testing.T) {
 // there): the per-user quota, 5/s, binds.
 func TestSenderPacesMessagesToOneUser(t *testing.T) {
 	sim, url := newSim(t)
-	s := newReplica(t, statetest.Redis(t), url, Limits{MaxWait: time.Minute})
+	s := newReplica(t, statetest.Client(t), url, Limits{MaxWait: time.Minute})
 	ctx := context.Background()
 
 	start := time.Now()
@@ -199,7 +199,7 @@ func TestSenderPacesMessagesToOneUser(t *testing.T) {
 func TestSenderReplicasTogether(t *testing.T) {
 	chats := []string{"oc_one", "oc_two", "oc_three"}
 	sim, url := newSim(t, chats...)
-	rdb := statetest.Redis(t)
+	rdb := statetest.Client(t)
 	replicas := []*Sender{
 		newReplica(t, rdb, url, Limits{MaxWait: time.Minute}),
 		newReplica(t, rdb, url, Limits{MaxWait: time.Minute}),
@@ -241,7 +241,7 @@ func (s *rateLimitedSender) SendEphemeral(context.Context, string, string, any) 
 // on another limiter, is handed back to the queue without reaching the
 // platform.
 func TestSenderHonoursRateLimitError(t *testing.T) {
-	rdb := statetest.Redis(t)
+	rdb := statetest.Client(t)
 	inner := &rateLimitedSender{}
 	one := NewSender(inner, newLimiter(t, rdb, Limits{}, Options{}))
 	two := NewSender(inner, newLimiter(t, rdb, Limits{}, Options{}))

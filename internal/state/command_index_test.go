@@ -14,7 +14,7 @@ import (
 // interaction with no message records nothing.
 func TestFirstInteractionOfCommand(t *testing.T) {
 	ctx := context.Background()
-	s := state.New(statetest.Redis(t), time.Hour, nil)
+	s := state.New(statetest.Client(t), time.Hour, nil)
 	for _, id := range []string{"itx_first", "itx_second"} {
 		it := newInteraction(id)
 		it.SourceMessageID = "om_cmd"

@@ -2,6 +2,7 @@ package state
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -10,27 +11,31 @@ import (
 	"github.com/botd/botd/internal/flows"
 )
 
-// Keys of the fair-use counters (see flows.FairUse):
+// Keys of the fair-use counters (see flows.FairUse), all of one chat in the
+// chat's slot ({CHAT}, keys.go), since one script reads and writes them:
 //
-//	botd:fair:m:{chat}:{open_id}  string "{start_ms}:{n}": commands of one member in one chat this window
-//	botd:fair:c:{chat}            string "{start_ms}:{n}": commands admitted in one chat this window
-//	botd:fair:n:{chat}:{open_id}  string "{end_ms}": the member was told to slow down until then
+//	botd:fair:m:{CHAT}:OPEN_ID  string "START_MS:N": commands of one member in one chat this window
+//	botd:fair:c:{CHAT}          string "START_MS:N": commands admitted in one chat this window
+//	botd:fair:n:{CHAT}:OPEN_ID  string "END_MS": the member was told to slow down until then
 //
 // Each expires when its window ends.
-func fairMemberKey(chat, openID string) string { return prefix + "fair:m:" + chat + ":" + openID }
-func fairChatKey(chat string) string           { return prefix + "fair:c:" + chat }
-func fairNoticeKey(chat, openID string) string { return prefix + "fair:n:" + chat + ":" + openID }
 
 // FairUse is flows.FairUseCounter on Redis: fixed windows that start at the
 // first command, shared by every replica, decided in one script run per
 // command (one round trip, atomic, so racing replicas never admit more than
 // the cap or notify twice).
-type FairUse struct{ rdb redis.Scripter }
+type FairUse struct {
+	rdb  redis.Scripter
+	keys keyspace
+}
 
 var _ flows.FairUseCounter = (*FairUse)(nil)
 
-// NewFairUse returns the counters on rdb.
-func NewFairUse(rdb redis.Scripter) *FairUse { return &FairUse{rdb: rdb} }
+// NewFairUse returns the counters on rdb, under its key prefix if it has
+// one (WithKeyPrefix).
+func NewFairUse(rdb redis.Scripter) *FairUse {
+	return &FairUse{rdb: rdb, keys: newKeyspace(KeyPrefix(rdb))}
+}
 
 // fairUseCmd counts one command.
 //
@@ -95,7 +100,10 @@ func (f *FairUse) CountCommand(ctx context.Context, chatID, openID string, caps 
 	if !caps.On() {
 		return flows.FairUseVerdict{Allowed: true}, nil
 	}
-	keys := []string{fairMemberKey(chatID, openID), fairChatKey(chatID), fairNoticeKey(chatID, openID)}
+	if chatID == "" {
+		return flows.FairUseVerdict{}, errors.New("state: fair use: no chat")
+	}
+	keys := []string{f.keys.fairMember(chatID, openID), f.keys.fairChat(chatID), f.keys.fairNotice(chatID, openID)}
 	res, err := fairUseCmd.Run(ctx, f.rdb, keys, caps.MemberCommands, caps.ChatCommands, caps.Window.Milliseconds()).Int64Slice()
 	if err != nil {
 		return flows.FairUseVerdict{}, fmt.Errorf("state: fair use in %s: %w", chatID, err)

@@ -24,7 +24,7 @@ func countCommand(t *testing.T, f *state.FairUse, chat, member string, caps flow
 // the one notice, the rest are refused silently; other members and other
 // chats are not affected, and the refused commands do not fill the chat.
 func TestFairUseMemberCap(t *testing.T) {
-	f := state.NewFairUse(statetest.Redis(t))
+	f := state.NewFairUse(statetest.Client(t))
 	caps := flows.FairUse{MemberCommands: 3, ChatCommands: 5, Window: time.Minute}
 	for i := range 3 {
 		if v := countCommand(t, f, "oc_1", "ou_a", caps); !v.Allowed {
@@ -54,7 +54,7 @@ func TestFairUseMemberCap(t *testing.T) {
 // The chat cap refuses every member once the chat is full, and each member
 // is told once.
 func TestFairUseChatCap(t *testing.T) {
-	f := state.NewFairUse(statetest.Redis(t))
+	f := state.NewFairUse(statetest.Client(t))
 	caps := flows.FairUse{MemberCommands: 10, ChatCommands: 2, Window: time.Minute}
 	for _, m := range []string{"ou_a", "ou_b"} {
 		if v := countCommand(t, f, "oc_1", m, caps); !v.Allowed {
@@ -74,7 +74,7 @@ func TestFairUseChatCap(t *testing.T) {
 
 // A cap of 0 is no cap; no caps at all touch nothing.
 func TestFairUseOff(t *testing.T) {
-	rdb := statetest.Redis(t)
+	rdb := statetest.Client(t)
 	f := state.NewFairUse(rdb)
 	for range 10 {
 		if v := countCommand(t, f, "oc_1", "ou_a", flows.FairUse{}); !v.Allowed {
@@ -84,7 +84,7 @@ func TestFairUseOff(t *testing.T) {
 			t.Fatal("refused with no member cap")
 		}
 	}
-	if keys := rdb.Keys(context.Background(), "botd:fair:*:oc_1*").Val(); len(keys) != 0 {
+	if keys := statetest.Keys(t, rdb, "botd:fair:*{oc_1}*"); len(keys) != 0 {
 		t.Errorf("no caps wrote %v", keys)
 	}
 }
@@ -92,7 +92,7 @@ func TestFairUseOff(t *testing.T) {
 // Replicas racing on one member: exactly the cap is admitted and exactly
 // one of them sends the notice.
 func TestFairUseRacingReplicas(t *testing.T) {
-	rdb := statetest.Redis(t)
+	rdb := statetest.Client(t)
 	caps := flows.FairUse{MemberCommands: 5, ChatCommands: 60, Window: time.Minute}
 	var (
 		mu                sync.Mutex
@@ -128,7 +128,7 @@ func TestFairUseRacingReplicas(t *testing.T) {
 // When the window passes the member is admitted again, and a refusal in
 // the new window is told again (once).
 func TestFairUseWindowPasses(t *testing.T) {
-	f := state.NewFairUse(statetest.Redis(t))
+	f := state.NewFairUse(statetest.Client(t))
 	caps := flows.FairUse{MemberCommands: 1, Window: time.Second}
 	if v := countCommand(t, f, "oc_1", "ou_a", caps); !v.Allowed {
 		t.Fatal("first command refused")

@@ -11,15 +11,13 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// Keys of the membership cache (see Members):
+// Keys of the membership cache (see Members), all of one chat in the chat's
+// slot ({CHAT}, keys.go), since Store replaces them in one MULTI:
 //
-//	botd:members:{chat}         set     open_ids of the chat's last member list, and ""       TTL: Keep
-//	botd:members:{chat}:at      string  "{ms}" when that list was read, "{ms}:partial" when
+//	botd:members:{CHAT}         set     open_ids of the chat's last member list, and ""       TTL: Keep
+//	botd:members:{CHAT}:at      string  "MS" when that list was read, "MS:partial" when
 //	                                    it was cut short (it then proves no absence)          TTL: Keep
-//	botd:members:{chat}:failed  string  "{ms}": until when a failed read is not retried       TTL: Failure
-func membersKey(chat string) string       { return prefix + "members:" + chat }
-func membersAtKey(chat string) string     { return prefix + "members:" + chat + ":at" }
-func membersFailedKey(chat string) string { return prefix + "members:" + chat + ":failed" }
+//	botd:members:{CHAT}:failed  string  "MS": until when a failed read is not retried       TTL: Failure
 
 // MemberTTLs say how long a chat's member list is trusted.
 type MemberTTLs struct {
@@ -55,16 +53,18 @@ const (
 // matter at these lifetimes.
 type Members struct {
 	rdb  redis.UniversalClient
+	keys keyspace
 	ttls MemberTTLs
 	now  func() time.Time
 }
 
-// NewMembers returns the cache on rdb; now nil means time.Now.
+// NewMembers returns the cache on rdb, under its key prefix if it has one
+// (WithKeyPrefix); now nil means time.Now.
 func NewMembers(rdb redis.UniversalClient, ttls MemberTTLs, now func() time.Time) *Members {
 	if now == nil {
 		now = time.Now
 	}
-	return &Members{rdb: rdb, ttls: ttls, now: now}
+	return &Members{rdb: rdb, keys: newKeyspace(KeyPrefix(rdb)), ttls: ttls, now: now}
 }
 
 // Lookup tells what is known about openID in chatID, in one round trip.
@@ -75,9 +75,9 @@ func (m *Members) Lookup(ctx context.Context, chatID, openID string) (MemberAnsw
 	var at, failed *redis.StringCmd
 	var in *redis.BoolCmd
 	_, err := m.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-		at = p.Get(ctx, membersAtKey(chatID))
-		in = p.SIsMember(ctx, membersKey(chatID), openID)
-		failed = p.Get(ctx, membersFailedKey(chatID))
+		at = p.Get(ctx, m.keys.membersAt(chatID))
+		in = p.SIsMember(ctx, m.keys.members(chatID), openID)
+		failed = p.Get(ctx, m.keys.membersFailed(chatID))
 		return nil
 	})
 	if err != nil && !errors.Is(err, redis.Nil) {
@@ -108,6 +108,9 @@ func (m *Members) Lookup(ctx context.Context, chatID, openID string) (MemberAnsw
 // whole): it answers for the members in it, and for nobody's absence.
 // Readers see the old list or the new one, never a mix.
 func (m *Members) Store(ctx context.Context, chatID string, openIDs []string, complete bool) error {
+	if chatID == "" {
+		return errors.New("state: store members: no chat")
+	}
 	members := make([]any, 0, len(openIDs)+1)
 	members = append(members, "") // so that a chat of bots only is a set too
 	for _, id := range openIDs {
@@ -118,10 +121,10 @@ func (m *Members) Store(ctx context.Context, chatID string, openIDs []string, co
 		taken += ":partial"
 	}
 	_, err := m.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		p.Del(ctx, membersKey(chatID), membersFailedKey(chatID))
-		p.SAdd(ctx, membersKey(chatID), members...)
-		p.PExpire(ctx, membersKey(chatID), m.ttls.Keep)
-		p.Set(ctx, membersAtKey(chatID), taken, m.ttls.Keep)
+		p.Del(ctx, m.keys.members(chatID), m.keys.membersFailed(chatID))
+		p.SAdd(ctx, m.keys.members(chatID), members...)
+		p.PExpire(ctx, m.keys.members(chatID), m.ttls.Keep)
+		p.Set(ctx, m.keys.membersAt(chatID), taken, m.ttls.Keep)
 		return nil
 	})
 	if err != nil {
@@ -135,7 +138,7 @@ func (m *Members) Store(ctx context.Context, chatID string, openIDs []string, co
 func (m *Members) Fail(ctx context.Context, chatID string, d time.Duration) error {
 	d = max(d, m.ttls.Failure)
 	until := m.now().Add(d)
-	if err := m.rdb.Set(ctx, membersFailedKey(chatID), strconv.FormatInt(until.UnixMilli(), 10), d).Err(); err != nil {
+	if err := m.rdb.Set(ctx, m.keys.membersFailed(chatID), strconv.FormatInt(until.UnixMilli(), 10), d).Err(); err != nil {
 		return fmt.Errorf("state: remember failed members read of %s: %w", chatID, err)
 	}
 	return nil

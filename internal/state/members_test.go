@@ -31,7 +31,7 @@ func (c *stepClock) advance(d time.Duration) {
 // a failure is remembered for Failure and forgotten by the next list.
 func TestMembersCache(t *testing.T) {
 	ctx := context.Background()
-	rdb := statetest.Redis(t)
+	rdb := statetest.Client(t)
 	clock := &stepClock{now: time.Now()}
 	ttls := state.MemberTTLs{Keep: time.Minute, Absence: 15 * time.Second, Failure: 5 * time.Second}
 	m := state.NewMembers(rdb, ttls, clock.Now)
@@ -82,7 +82,7 @@ func TestMembersCache(t *testing.T) {
 	if got, err := m.Lookup(ctx, "oc_2", "ou_a"); err != nil || got != state.MemberNo {
 		t.Fatalf("empty list: %v, %v", got, err)
 	}
-	if ttl := rdb.PTTL(ctx, "botd:members:oc_2").Val(); ttl <= 0 || ttl > time.Minute {
+	if ttl := rdb.PTTL(ctx, statetest.Key(rdb, "botd:members:{oc_2}")).Val(); ttl <= 0 || ttl > time.Minute {
 		t.Errorf("list TTL %v", ttl)
 	}
 

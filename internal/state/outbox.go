@@ -3,6 +3,7 @@ package state
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/redis/go-redis/v9"
@@ -12,28 +13,36 @@ import (
 
 var _ flows.Outbox = (*Store)(nil)
 
-// beginCmd marks an effect started unless it is done, and flags a restart of
-// an effect that was started and never completed.
+// beginCmd marks an effect started unless it is done.
 //
-// KEYS[1] outbox hash  KEYS[2] ambiguous zset
-// ARGV[1] effect  ARGV[2] now (ms)  ARGV[3] TTL (ms)  ARGV[4] ambiguous member
+// KEYS[1] outbox hash
+// ARGV[1] effect  ARGV[2] now (ms)  ARGV[3] TTL (ms)
 // Returns the previous value of the field, or false.
 var beginCmd = redis.NewScript(`
 local prev = redis.call("HGET", KEYS[1], ARGV[1])
 if prev and string.sub(prev, 1, 5) == "done:" then return prev end
-if prev then
-  redis.call("ZADD", KEYS[2], ARGV[2], ARGV[4])
-  redis.call("ZREMRANGEBYSCORE", KEYS[2], "-inf", tonumber(ARGV[2]) - tonumber(ARGV[3]))
-end
 redis.call("HSET", KEYS[1], ARGV[1], "started:" .. ARGV[2])
 redis.call("PEXPIRE", KEYS[1], ARGV[3])
 return prev`)
 
-// Begin implements flows.Outbox.
+// Begin implements flows.Outbox. A restart of an effect that was started
+// and never completed is flagged in the ambiguous set after the script:
+// that set is one key for every interaction, in a slot of its own on a
+// cluster, so it cannot be in the interaction's script. A crash between
+// the two loses nothing: the effect is still "started", so the next run's
+// Begin flags it again.
 func (s *Store) Begin(ctx context.Context, interactionID, effect string) (flows.OutboxEntry, error) {
 	now := s.now().UnixMilli()
-	prev, err := beginCmd.Run(ctx, s.rdb, []string{outboxKey(interactionID), AmbiguousKey},
-		effect, now, s.ttl.Milliseconds(), effect+":"+interactionID).Text()
+	// The mark must outlive a failover before the effect happens (barrier):
+	// a run after one must find it, or it would repeat the effect unflagged.
+	var cmd *redis.Cmd
+	err := barrier(ctx, s.rdb, func(p redis.Pipeliner) {
+		cmd = beginCmd.Eval(ctx, p, []string{s.keys.outbox(interactionID)}, effect, now, s.ttl.Milliseconds())
+	})
+	var prev string
+	if err == nil {
+		prev, err = cmd.Text()
+	}
 	switch {
 	case err == redis.Nil:
 		return flows.OutboxEntry{}, nil
@@ -43,14 +52,33 @@ func (s *Store) Begin(ctx context.Context, interactionID, effect string) (flows.
 	if result, ok := strings.CutPrefix(prev, "done:"); ok {
 		return flows.OutboxEntry{State: flows.OutboxDone, Result: result}, nil
 	}
+	if err := s.flag(ctx, interactionID, effect, now, true); err != nil {
+		return flows.OutboxEntry{}, fmt.Errorf("state: outbox begin %s %s: %w", effect, interactionID, err)
+	}
 	return flows.OutboxEntry{State: flows.OutboxStarted}, nil
+}
+
+// flag adds the effect to the ambiguous set, trimming it to the
+// interactions' lifetime when trim is set.
+func (s *Store) flag(ctx context.Context, interactionID, effect string, now int64, trim bool) error {
+	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		p.ZAdd(ctx, s.keys.ambiguous(), redis.Z{Score: float64(now), Member: effect + ":" + interactionID})
+		if trim {
+			p.ZRemRangeByScore(ctx, s.keys.ambiguous(), "-inf", strconv.FormatInt(now-s.ttl.Milliseconds(), 10))
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("flag ambiguous: %w", err)
+	}
+	return nil
 }
 
 var _ flows.OutboxReader = (*Store)(nil)
 
 // Entry implements flows.OutboxReader.
 func (s *Store) Entry(ctx context.Context, interactionID, effect string) (flows.OutboxEntry, error) {
-	v, err := s.rdb.HGet(ctx, outboxKey(interactionID), effect).Result()
+	v, err := s.rdb.HGet(ctx, s.keys.outbox(interactionID), effect).Result()
 	switch {
 	case err == redis.Nil:
 		return flows.OutboxEntry{}, nil
@@ -65,8 +93,13 @@ func (s *Store) Entry(ctx context.Context, interactionID, effect string) (flows.
 
 // Complete implements flows.Outbox.
 func (s *Store) Complete(ctx context.Context, interactionID, effect, result string) error {
-	// Begin set the hash's TTL a moment ago: one HSET is enough.
-	if err := s.rdb.HSet(ctx, outboxKey(interactionID), effect, "done:"+result).Err(); err != nil {
+	// Begin set the hash's TTL a moment ago: one HSET is enough. Past a
+	// failover, a run that finds it done does not repeat the effect
+	// (barrier).
+	err := barrier(ctx, s.rdb, func(p redis.Pipeliner) {
+		p.HSet(ctx, s.keys.outbox(interactionID), effect, "done:"+result)
+	})
+	if err != nil {
 		return fmt.Errorf("state: outbox complete %s %s: %w", effect, interactionID, err)
 	}
 	return nil
@@ -74,29 +107,28 @@ func (s *Store) Complete(ctx context.Context, interactionID, effect, result stri
 
 // Abort implements flows.Outbox.
 func (s *Store) Abort(ctx context.Context, interactionID, effect string) error {
-	if err := s.rdb.HDel(ctx, outboxKey(interactionID), effect).Err(); err != nil {
+	if err := s.rdb.HDel(ctx, s.keys.outbox(interactionID), effect).Err(); err != nil {
 		return fmt.Errorf("state: outbox abort %s %s: %w", effect, interactionID, err)
 	}
 	return nil
 }
 
-// flagCmd flags an effect that was started and never completed.
-//
-// KEYS[1] outbox hash  KEYS[2] ambiguous zset
-// ARGV[1] effect  ARGV[2] now (ms)  ARGV[3] ambiguous member
-// Returns 1 when flagged, 0 otherwise.
-var flagCmd = redis.NewScript(`
-local v = redis.call("HGET", KEYS[1], ARGV[1])
-if not v or string.sub(v, 1, 8) ~= "started:" then return 0 end
-redis.call("ZADD", KEYS[2], ARGV[2], ARGV[3])
-return 1`)
-
-// FlagIfStarted implements flows.Outbox.
+// FlagIfStarted implements flows.Outbox. The check and the flag are two
+// steps, the set being in another slot than the outbox on a cluster: an
+// effect completed in between is flagged all the same, which only asks an
+// operator to look at one effect that turned out fine.
 func (s *Store) FlagIfStarted(ctx context.Context, interactionID, effect string) (bool, error) {
-	n, err := flagCmd.Run(ctx, s.rdb, []string{outboxKey(interactionID), AmbiguousKey},
-		effect, s.now().UnixMilli(), effect+":"+interactionID).Int()
-	if err != nil {
+	v, err := s.rdb.HGet(ctx, s.keys.outbox(interactionID), effect).Result()
+	switch {
+	case err == redis.Nil:
+		return false, nil
+	case err != nil:
+		return false, fmt.Errorf("state: outbox flag %s %s: %w", effect, interactionID, err)
+	case !strings.HasPrefix(v, "started:"):
+		return false, nil
+	}
+	if err := s.flag(ctx, interactionID, effect, s.now().UnixMilli(), false); err != nil {
 		return false, fmt.Errorf("state: outbox flag %s %s: %w", effect, interactionID, err)
 	}
-	return n == 1, nil
+	return true, nil
 }

@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/botd/botd/internal/flows"
 	"github.com/botd/botd/internal/state"
 	"github.com/botd/botd/internal/state/statetest"
@@ -14,7 +16,7 @@ import (
 
 func TestRecordCAS(t *testing.T) {
 	ctx := context.Background()
-	s := state.New(statetest.Redis(t), time.Hour, nil)
+	s := state.New(statetest.Client(t), time.Hour, nil)
 	rec := func(version int64, data string) flows.StoredRecord {
 		return flows.StoredRecord{Kind: "rem", ID: "rm_a", Version: version, Data: []byte(data)}
 	}
@@ -51,7 +53,7 @@ func TestRecordCAS(t *testing.T) {
 // finds them: botd:rem:{id}, botd:todo:{id}, botd:todos:open:{chat}.
 func TestRecordKeys(t *testing.T) {
 	ctx := context.Background()
-	rdb := statetest.Redis(t)
+	rdb := statetest.Client(t)
 	s := state.New(rdb, time.Hour, nil)
 	if err := s.CreateRecord(ctx, flows.StoredRecord{Kind: "rem", ID: "rm_a", Data: []byte(`{}`)}); err != nil {
 		t.Fatal(err)
@@ -61,11 +63,11 @@ func TestRecordKeys(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, key := range []string{"botd:rem:rm_a", "botd:todo:td_a", "botd:todos:open:oc_1"} {
-		if n, err := rdb.Exists(ctx, key).Result(); err != nil || n != 1 {
+		if n, err := rdb.Exists(ctx, statetest.Key(rdb, key)).Result(); err != nil || n != 1 {
 			t.Errorf("key %s: %d, %v", key, n, err)
 		}
 	}
-	if ttl := rdb.PTTL(ctx, "botd:todo:td_a").Val(); ttl <= 0 || ttl > state.RecordTTL {
+	if ttl := rdb.PTTL(ctx, statetest.Key(rdb, "botd:todo:td_a")).Val(); ttl <= 0 || ttl > state.RecordTTL {
 		t.Errorf("record TTL %v, want up to %v", ttl, state.RecordTTL)
 	}
 }
@@ -74,26 +76,43 @@ func TestRecordKeys(t *testing.T) {
 // written.
 func TestRecordKindsAndIDsChecked(t *testing.T) {
 	ctx := context.Background()
-	rdb := statetest.Redis(t)
+	rdb := statetest.Client(t)
 	s := state.New(rdb, time.Hour, nil)
 	for _, r := range []flows.StoredRecord{
 		{Kind: "itx", ID: "x"}, {Kind: "claim", ID: "x"}, {Kind: "member", ID: "x"}, {Kind: "todos", ID: "x"},
 		{Kind: "Todo", ID: "x"}, {Kind: "", ID: "x"}, {Kind: "todo", ID: ""}, {Kind: "todo", ID: "a:b"},
 		{Kind: "todo", ID: "x", Index: []flows.Index{{Name: "open chat"}}},
+		{Kind: "todo", ID: "x", Index: []flows.Index{{Name: "open:{oc_1}"}}}, {Kind: "cmd", ID: "x"},
+		{Kind: "rl", ID: "x"}, {Kind: "ixv", ID: "x"},
 	} {
 		r.Data = []byte(`{}`)
 		if err := s.CreateRecord(ctx, r); err == nil {
 			t.Errorf("created %+v", r)
 		}
 	}
-	if keys := rdb.Keys(ctx, "*").Val(); len(keys) != 0 {
+	if keys := statetest.Keys(t, rdb, "*"); len(keys) != 0 {
 		t.Errorf("refused records wrote %v", keys)
 	}
 }
 
-func TestRecordIndex(t *testing.T) {
+// modes runs test with a store of each way botd writes records on the
+// test's Redis: in one script on one server, in steps on a cluster (and,
+// to test that code everywhere, on one server too).
+func modes(t *testing.T, test func(t *testing.T, s *state.Store, rdb redis.UniversalClient)) {
+	t.Run("steps", func(t *testing.T) {
+		rdb := statetest.Client(t)
+		test(t, state.Stepped(state.New(rdb, time.Hour, nil)), rdb)
+	})
+	t.Run("default", func(t *testing.T) {
+		rdb := statetest.Client(t)
+		test(t, state.New(rdb, time.Hour, nil), rdb)
+	})
+}
+
+func TestRecordIndex(t *testing.T) { modes(t, testRecordIndex) }
+
+func testRecordIndex(t *testing.T, s *state.Store, _ redis.UniversalClient) {
 	ctx := context.Background()
-	s := state.New(statetest.Redis(t), time.Hour, nil)
 	todo := func(id, chat string, created int, open bool, version int64) flows.StoredRecord {
 		return flows.StoredRecord{Kind: "todo", ID: id, Version: version, Data: []byte(fmt.Sprintf(`{"id":%q}`, id)),
 			Index: []flows.Index{{Name: "open:" + chat, Score: float64(created), In: open}}}
@@ -136,10 +155,10 @@ func TestRecordIndex(t *testing.T) {
 }
 
 // An id left in an index after its record expired is dropped when met.
-func TestRecordIndexDropsExpired(t *testing.T) {
+func TestRecordIndexDropsExpired(t *testing.T) { modes(t, testRecordIndexDropsExpired) }
+
+func testRecordIndexDropsExpired(t *testing.T, s *state.Store, rdb redis.UniversalClient) {
 	ctx := context.Background()
-	rdb := statetest.Redis(t)
-	s := state.New(rdb, time.Hour, nil)
 	for i := range 2 {
 		r := flows.StoredRecord{Kind: "todo", ID: fmt.Sprintf("td_%d", i), Data: []byte(`{}`),
 			Index: []flows.Index{{Name: "open:oc_1", Score: float64(i), In: true}}}
@@ -147,12 +166,13 @@ func TestRecordIndexDropsExpired(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	rdb.Del(ctx, "botd:todo:td_1")
+	rdb.Del(ctx, statetest.Key(rdb, "botd:todo:td_1"))
+	state.SetGrace(s, 0) // the entry is as old as it gets
 	list, total, err := s.ListRecords(ctx, "todo", "open:oc_1", 0, 10)
 	if err != nil || total != 1 || len(list) != 1 || list[0].ID != "td_0" {
 		t.Fatalf("list: %v total %d, %v", ids(list), total, err)
 	}
-	if n := rdb.ZCard(ctx, "botd:todos:open:oc_1").Val(); n != 1 {
+	if n := rdb.ZCard(ctx, statetest.Key(rdb, "botd:todos:open:oc_1")).Val(); n != 1 {
 		t.Fatalf("index holds %d ids, want the expired one dropped", n)
 	}
 }
@@ -167,7 +187,7 @@ func ids(rs []flows.StoredRecord) []string {
 
 func TestDueSet(t *testing.T) {
 	ctx := context.Background()
-	s := state.New(statetest.Redis(t), time.Hour, nil)
+	s := state.New(statetest.Client(t), time.Hour, nil)
 	base := time.Date(2024, 11, 14, 8, 0, 0, 0, time.UTC)
 	for i, m := range []string{"rem:a:1", "rem:b:2", "rem:c:3"} {
 		if err := s.Schedule(ctx, m, base.Add(time.Duration(i)*time.Minute)); err != nil {

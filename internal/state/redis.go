@@ -2,28 +2,35 @@ package state
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
 	"github.com/alicebob/miniredis/v2"
 	"github.com/redis/go-redis/v9"
 	"go.uber.org/zap"
+
+	"github.com/botd/botd/internal/redisurl"
 )
 
-// Conn is a Redis connection, either to a real server or to the in-process
-// Redis-compatible server used when no URL is configured.
+// Conn is a Redis connection: to one server, a Sentinel-managed primary, a
+// Redis Cluster, or the in-process Redis-compatible server used when no URL
+// is configured.
 type Conn struct {
-	Client *redis.Client
+	// Client is the client botd's packages share, carrying the URL's
+	// key_prefix if it has one (WithKeyPrefix): *redis.Client for one
+	// server and for Sentinel, *redis.ClusterClient for a cluster.
+	Client redis.UniversalClient
+	// Kind is the deployment the URL names.
+	Kind redisurl.Kind
 	// Embedded is true when Client talks to the in-process server: state is
 	// lost when the process exits and only one replica may run.
 	Embedded bool
 	embedded *miniredis.Miniredis
 }
 
-// Connect opens url (redis:// or rediss://, with db, user and password in the
-// URL) and pings it. An empty url starts the in-process server instead and
-// logs a warning, because nothing there survives a restart.
+// Connect opens url (see internal/redisurl for its forms) and pings it. An
+// empty url starts the in-process server instead and logs a warning,
+// because nothing there survives a restart.
 func Connect(ctx context.Context, url string, log *zap.Logger) (*Conn, error) {
 	if url == "" {
 		mr, err := miniredis.Run() // listens on 127.0.0.1 only
@@ -34,23 +41,41 @@ func Connect(ctx context.Context, url string, log *zap.Logger) (*Conn, error) {
 			zap.String("addr", mr.Addr()))
 		return &Conn{Client: redis.NewClient(&redis.Options{Addr: mr.Addr()}), Embedded: true, embedded: mr}, nil
 	}
-	opts, err := redis.ParseURL(url)
+	u, err := redisurl.Parse(url)
 	if err != nil {
-		// The URL may hold a password: never echo it.
-		return nil, errors.New("state: redis URL is not a valid redis:// or rediss:// URL")
+		// The error never quotes the URL, which may hold a password.
+		return nil, fmt.Errorf("state: redis URL: %w", err)
 	}
-	// Bounded timeouts: a webhook must answer within 3 s even when Redis hangs.
-	opts.DialTimeout = 2 * time.Second
-	opts.ReadTimeout = time.Second
-	opts.WriteTimeout = time.Second
-	c := redis.NewClient(opts)
+	c := u.NewClient()
 	pctx, cancel := context.WithTimeout(ctx, 3*time.Second)
 	defer cancel()
-	if err := c.Ping(pctx).Err(); err != nil {
+	if err := ping(pctx, c); err != nil {
 		_ = c.Close()
-		return nil, fmt.Errorf("state: ping redis at %s: %w", opts.Addr, err)
+		return nil, fmt.Errorf("state: ping redis at %s: %w", u, err)
 	}
-	return &Conn{Client: c}, nil
+	log.Info("connected to redis", zap.String("url", u.String()), zap.Stringer("kind", u.Kind))
+	var client redis.UniversalClient = c
+	if u.Kind == redisurl.Sentinel || u.KeyPrefix != "" {
+		w := &Client{UniversalClient: c, prefix: u.KeyPrefix}
+		if u.Kind == redisurl.Sentinel {
+			// A failover must not lose what botd acknowledged (barrier).
+			w.wait = replicaWait
+		}
+		client = w
+	}
+	return &Conn{Client: client, Kind: u.Kind}, nil
+}
+
+// ping asks every master of a cluster, so that botd does not start on a
+// cluster it reaches only part of; one server (or the primary Sentinel
+// names) otherwise.
+func ping(ctx context.Context, c redis.UniversalClient) error {
+	if cc, ok := c.(*redis.ClusterClient); ok {
+		return cc.ForEachMaster(ctx, func(ctx context.Context, m *redis.Client) error {
+			return m.Ping(ctx).Err()
+		})
+	}
+	return c.Ping(ctx).Err()
 }
 
 // Ping reports whether Redis answers; /readyz uses it.

@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -23,12 +22,19 @@ const DefaultInteractionTTL = 7 * 24 * time.Hour
 
 // Store implements flows.Store and webhook claims on Redis.
 type Store struct {
-	rdb redis.UniversalClient
-	ttl time.Duration
-	now func() time.Time
+	rdb  redis.UniversalClient
+	keys keyspace
+	ttl  time.Duration
+	now  func() time.Time
+	// cluster is true on a Redis Cluster: records take the cross-slot
+	// steps of records.go, and the due set is sharded (due.go).
+	cluster bool
+	grace   time.Duration // inFlightGrace; tests shorten it
 }
 
-// New returns a Store. ttl <= 0 means DefaultInteractionTTL; now nil means time.Now.
+// New returns a Store on rdb, under rdb's key prefix if it has one
+// (WithKeyPrefix). ttl <= 0 means DefaultInteractionTTL; now nil means
+// time.Now.
 func New(rdb redis.UniversalClient, ttl time.Duration, now func() time.Time) *Store {
 	if ttl <= 0 {
 		ttl = DefaultInteractionTTL
@@ -36,22 +42,20 @@ func New(rdb redis.UniversalClient, ttl time.Duration, now func() time.Time) *St
 	if now == nil {
 		now = time.Now
 	}
-	return &Store{rdb: rdb, ttl: ttl, now: now}
+	return &Store{rdb: rdb, keys: newKeyspace(KeyPrefix(rdb)), ttl: ttl, now: now, cluster: clustered(rdb), grace: inFlightGrace}
 }
 
 var _ flows.Store = (*Store)(nil)
 
-// createCmd stores a new interaction unless the key exists, and records it
-// as its command's first interaction unless one is recorded already.
+// createCmd stores a new interaction unless the key exists.
 //
-// KEYS[1] interaction key  KEYS[2] the command's key (absent for none)
-// ARGV[1] JSON  ARGV[2] TTL in ms  ARGV[3] interaction id
+// KEYS[1] interaction key
+// ARGV[1] JSON  ARGV[2] TTL in ms
 // Returns 1 when created, 0 when the key exists.
 var createCmd = redis.NewScript(`
 if redis.call("EXISTS", KEYS[1]) == 1 then return 0 end
 redis.call("HSET", KEYS[1], "v", 1, "d", ARGV[1])
 redis.call("PEXPIRE", KEYS[1], ARGV[2])
-if KEYS[2] then redis.call("SET", KEYS[2], ARGV[3], "NX", "PX", ARGV[2]) end
 return 1`)
 
 // updateCmd replaces an interaction if its version is still the expected one.
@@ -77,16 +81,25 @@ func (s *Store) CreateInteraction(ctx context.Context, it *flows.Interaction) er
 	if err != nil {
 		return fmt.Errorf("state: create interaction %s: %w", it.ID, err)
 	}
-	keys := []string{interactionKey(it.ID)}
-	if it.SourceMessageID != "" {
-		keys = append(keys, commandKey(it.SourceMessageID))
-	}
-	n, err := createCmd.Run(ctx, s.rdb, keys, data, s.ttl.Milliseconds(), it.ID).Int()
+	n, err := createCmd.Run(ctx, s.rdb, []string{s.keys.interaction(it.ID)}, data, s.ttl.Milliseconds()).Int()
 	if err != nil {
 		return fmt.Errorf("state: create interaction %s: %w", it.ID, err)
 	}
 	if n == 0 {
 		return fmt.Errorf("state: create interaction %s: %w", it.ID, flows.ErrExists)
+	}
+	// The command's first interaction is recorded after the interaction
+	// exists, never before: its key is the message's, in another slot than
+	// the interaction's on a cluster, and a crash between the two steps
+	// must not leave it naming an interaction that is not there (the
+	// redelivery would then show that one's form, which is nothing). A
+	// crash after the first step leaves an interaction nobody queued a job
+	// for, which expires, and no record: the redelivery starts the one
+	// that counts.
+	if it.SourceMessageID != "" {
+		if err := s.rdb.SetNX(ctx, s.keys.command(it.SourceMessageID), it.ID, s.ttl).Err(); err != nil {
+			return fmt.Errorf("state: record interaction %s as the first of message %s: %w", it.ID, it.SourceMessageID, err)
+		}
 	}
 	*it = saved
 	return nil
@@ -97,7 +110,7 @@ var _ flows.CommandIndex = (*Store)(nil)
 // FirstInteraction implements flows.CommandIndex: "" when the message
 // started none (or it expired).
 func (s *Store) FirstInteraction(ctx context.Context, messageID string) (string, error) {
-	id, err := s.rdb.Get(ctx, commandKey(messageID)).Result()
+	id, err := s.rdb.Get(ctx, s.keys.command(messageID)).Result()
 	if errors.Is(err, redis.Nil) {
 		return "", nil
 	}
@@ -109,7 +122,7 @@ func (s *Store) FirstInteraction(ctx context.Context, messageID string) (string,
 
 // Interaction loads one interaction; flows.ErrNotFound when unknown or expired.
 func (s *Store) Interaction(ctx context.Context, id string) (*flows.Interaction, error) {
-	vals, err := s.rdb.HMGet(ctx, interactionKey(id), "v", "d").Result()
+	vals, err := s.rdb.HMGet(ctx, s.keys.interaction(id), "v", "d").Result()
 	if err != nil {
 		return nil, fmt.Errorf("state: load interaction %s: %w", id, err)
 	}
@@ -140,7 +153,7 @@ func (s *Store) UpdateInteraction(ctx context.Context, it *flows.Interaction) er
 	if err != nil {
 		return fmt.Errorf("state: update interaction %s: %w", it.ID, err)
 	}
-	n, err := updateCmd.Run(ctx, s.rdb, []string{interactionKey(it.ID)}, it.Version, data, s.ttl.Milliseconds()).Int()
+	n, err := updateCmd.Run(ctx, s.rdb, []string{s.keys.interaction(it.ID)}, it.Version, data, s.ttl.Milliseconds()).Int()
 	if err != nil {
 		return fmt.Errorf("state: update interaction %s: %w", it.ID, err)
 	}
@@ -155,47 +168,78 @@ func (s *Store) UpdateInteraction(ctx context.Context, it *flows.Interaction) er
 	}
 }
 
-// claimCmd takes every key or none. A claim holds "lease" while its
-// delivery is being handled and "kept" once it was.
+// claimCmd takes one claim key unless it is taken. A claim holds "lease"
+// while its delivery is being handled and "kept" once it was.
 //
-// KEYS    the claim keys
+// KEYS[1] the claim key
 // ARGV[1] TTL in ms
-// Returns {first key already taken, its value}, or {"", ""} after taking
-// them all.
+// Returns the value found (the key was taken), or false after taking it.
 var claimCmd = redis.NewScript(`
-for _, k in ipairs(KEYS) do
-  local v = redis.call("GET", k)
-  if v then return {k, v} end
-end
-for _, k in ipairs(KEYS) do
-  redis.call("SET", k, "lease", "PX", ARGV[1])
-end
-return {"", ""}`)
+local v = redis.call("GET", KEYS[1])
+if v then return v end
+redis.call("SET", KEYS[1], "lease", "PX", ARGV[1])
+return false`)
 
 // Claim takes every key for ttl, or none, in one round trip. It returns the
 // first key that was already taken ("" when this caller now owns them all)
 // and whether that key's delivery was handled (kept) rather than still
 // being handled, or abandoned by a process that died.
+//
+// The keys are one delivery's event id, message id, …: each is looked up
+// alone by a later delivery, so each has its own slot on a cluster, and no
+// one script can take them all. Each is taken by a script of its own, all
+// in one pipeline; when any was taken already, those this call took are
+// given back before it returns. A racing delivery may see one of them
+// leased for that moment, and is answered "in hand elsewhere" (try again),
+// as it would be while this one was at work; a crash in that moment leaves
+// a lease that lapses before the platform retries.
 func (s *Store) Claim(ctx context.Context, ttl time.Duration, keys ...string) (taken string, handled bool, err error) {
-	full := make([]string, len(keys))
-	for i, k := range keys {
-		full[i] = claimKey(k)
+	cmds := make([]*redis.Cmd, len(keys))
+	// Eval, not EvalSha: in a pipeline, go-redis cannot fall back on a
+	// server that has not cached the script yet (a restart, a new master).
+	_, _ = s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error { // each command's own error is read below
+		for i, k := range keys {
+			cmds[i] = claimCmd.Eval(ctx, p, []string{s.keys.claim(k)}, ttl.Milliseconds())
+		}
+		return nil
+	})
+	var mine []string
+	for i, c := range cmds {
+		v, cerr := c.Text()
+		switch {
+		case errors.Is(cerr, redis.Nil):
+			mine = append(mine, keys[i])
+		case cerr != nil:
+			err = cerr
+		case taken == "":
+			taken, handled = keys[i], v == "kept"
+		}
 	}
-	res, err := claimCmd.Run(ctx, s.rdb, full, ttl.Milliseconds()).StringSlice()
-	if err != nil || len(res) != 2 {
-		return "", false, fmt.Errorf("state: claim %v: %v %w", keys, res, err)
+	if err == nil && taken == "" {
+		return "", false, nil
 	}
-	return strings.TrimPrefix(res[0], claimKey("")), res[1] == "kept", nil
+	if len(mine) > 0 {
+		if rerr := s.Release(context.WithoutCancel(ctx), mine...); rerr != nil && err == nil {
+			err = rerr
+		}
+	}
+	if err != nil {
+		return "", false, fmt.Errorf("state: claim %v: %w", keys, err)
+	}
+	return taken, handled, nil
 }
 
 // Keep marks the claims handled and sets their time to live to ttl: they
 // now guard against the delivery's redeliveries for that long.
+//
+// It is the last write before botd acknowledges a delivery: on a Redis that
+// fails over (Sentinel), it returns once a replica has it and everything
+// the delivery wrote before (barrier), or the wait has timed out.
 func (s *Store) Keep(ctx context.Context, ttl time.Duration, keys ...string) error {
-	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+	err := barrier(ctx, s.rdb, func(p redis.Pipeliner) {
 		for _, k := range keys {
-			p.SetXX(ctx, claimKey(k), "kept", ttl)
+			p.SetXX(ctx, s.keys.claim(k), "kept", ttl)
 		}
-		return nil
 	})
 	if err != nil {
 		return fmt.Errorf("state: keep %v: %w", keys, err)
@@ -204,13 +248,16 @@ func (s *Store) Keep(ctx context.Context, ttl time.Duration, keys ...string) err
 }
 
 // Release drops claims, so that the platform's retry of a delivery whose
-// handling failed is processed instead of ignored.
+// handling failed is processed instead of ignored. One DEL per key: the
+// keys are in different slots on a cluster.
 func (s *Store) Release(ctx context.Context, keys ...string) error {
-	full := make([]string, len(keys))
-	for i, k := range keys {
-		full[i] = claimKey(k)
-	}
-	if err := s.rdb.Del(ctx, full...).Err(); err != nil {
+	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for _, k := range keys {
+			p.Del(ctx, s.keys.claim(k))
+		}
+		return nil
+	})
+	if err != nil {
 		return fmt.Errorf("state: release %v: %w", keys, err)
 	}
 	return nil
@@ -219,14 +266,20 @@ func (s *Store) Release(ctx context.Context, keys ...string) error {
 // Cache is a small string cache shared by replicas: the tenant access token,
 // chat information. Get returns "" on a miss, the shape the Open API
 // client's token cache takes.
-type Cache struct{ rdb redis.UniversalClient }
+type Cache struct {
+	rdb  redis.UniversalClient
+	keys keyspace
+}
 
-// NewCache returns a cache under the botd:cache: prefix.
-func NewCache(rdb redis.UniversalClient) *Cache { return &Cache{rdb: rdb} }
+// NewCache returns a cache under the botd:cache: prefix (after rdb's key
+// prefix, if any).
+func NewCache(rdb redis.UniversalClient) *Cache {
+	return &Cache{rdb: rdb, keys: newKeyspace(KeyPrefix(rdb))}
+}
 
 // Set stores value for ttl.
 func (c *Cache) Set(ctx context.Context, key, value string, ttl time.Duration) error {
-	if err := c.rdb.Set(ctx, cacheKey(key), value, ttl).Err(); err != nil {
+	if err := c.rdb.Set(ctx, c.keys.cache(key), value, ttl).Err(); err != nil {
 		return fmt.Errorf("state: cache set: %w", err)
 	}
 	return nil
@@ -234,7 +287,7 @@ func (c *Cache) Set(ctx context.Context, key, value string, ttl time.Duration) e
 
 // Get returns the value, or "" when there is none.
 func (c *Cache) Get(ctx context.Context, key string) (string, error) {
-	v, err := c.rdb.Get(ctx, cacheKey(key)).Result()
+	v, err := c.rdb.Get(ctx, c.keys.cache(key)).Result()
 	if errors.Is(err, redis.Nil) {
 		return "", nil
 	}
@@ -246,7 +299,7 @@ func (c *Cache) Get(ctx context.Context, key string) (string, error) {
 
 // Delete drops a cached value (a token the platform said is invalid).
 func (c *Cache) Delete(ctx context.Context, key string) error {
-	if err := c.rdb.Del(ctx, cacheKey(key)).Err(); err != nil {
+	if err := c.rdb.Del(ctx, c.keys.cache(key)).Err(); err != nil {
 		return fmt.Errorf("state: cache delete: %w", err)
 	}
 	return nil

@@ -21,7 +21,7 @@ func newInteraction(id string) *flows.Interaction {
 
 func TestCreateLoadUpdate(t *testing.T) {
 	ctx := context.Background()
-	s := state.New(statetest.Redis(t), time.Hour, nil)
+	s := state.New(statetest.Client(t), time.Hour, nil)
 
 	it := newInteraction("itx_a")
 	if err := s.CreateInteraction(ctx, it); err != nil {
@@ -71,7 +71,7 @@ func TestCreateLoadUpdate(t *testing.T) {
 // Many writers race from the same version: exactly one may win.
 func TestUpdateIsCompareAndSet(t *testing.T) {
 	ctx := context.Background()
-	s := state.New(statetest.Redis(t), time.Hour, nil)
+	s := state.New(statetest.Client(t), time.Hour, nil)
 	if err := s.CreateInteraction(ctx, newInteraction("itx_race")); err != nil {
 		t.Fatal(err)
 	}
@@ -108,7 +108,7 @@ func TestUpdateIsCompareAndSet(t *testing.T) {
 
 func TestClaimRelease(t *testing.T) {
 	ctx := context.Background()
-	s := state.New(statetest.Redis(t), time.Hour, nil)
+	s := state.New(statetest.Client(t), time.Hour, nil)
 	if taken, _, err := s.Claim(ctx, time.Hour, "event:e1", "message:m1"); err != nil || taken != "" {
 		t.Fatalf("first claim: %q %v", taken, err)
 	}
@@ -140,7 +140,7 @@ func TestClaimRelease(t *testing.T) {
 
 func TestCache(t *testing.T) {
 	ctx := context.Background()
-	c := state.NewCache(statetest.Redis(t))
+	c := state.NewCache(statetest.Client(t))
 	if v, err := c.Get(ctx, "k"); err != nil || v != "" {
 		t.Fatalf("miss: %q %v", v, err)
 	}
@@ -160,7 +160,7 @@ func TestCache(t *testing.T) {
 
 func TestOutbox(t *testing.T) {
 	ctx := context.Background()
-	rdb := statetest.Redis(t)
+	rdb := statetest.Client(t)
 	s := state.New(rdb, time.Hour, nil)
 
 	// First run: nothing known; it completes.
@@ -193,7 +193,7 @@ func TestOutbox(t *testing.T) {
 	if e, _ = s.Begin(ctx, "itx_o", "delete:om_1"); e.State != flows.OutboxNone {
 		t.Fatalf("after abort: %+v, want none", e)
 	}
-	amb, err := rdb.ZRange(ctx, state.AmbiguousKey, 0, -1).Result()
+	amb, err := rdb.ZRange(ctx, statetest.Key(rdb, state.AmbiguousKey), 0, -1).Result()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -214,7 +214,7 @@ func TestOutbox(t *testing.T) {
 	if ok, err := s.FlagIfStarted(ctx, "itx_p", "send_form"); err != nil || !ok {
 		t.Fatalf("flag a started effect: %v %v, want true", ok, err)
 	}
-	if n, _ := rdb.ZCard(ctx, state.AmbiguousKey).Result(); n != 2 {
+	if n, _ := rdb.ZCard(ctx, statetest.Key(rdb, state.AmbiguousKey)).Result(); n != 2 {
 		t.Fatalf("ambiguous has %d members, want 2", n)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -14,9 +15,13 @@ import (
 
 	"github.com/go-chi/chi/v5"
 	"github.com/redis/go-redis/v9"
+	"go.uber.org/zap/zaptest"
 
 	"github.com/botd/botd/internal/ephemeral"
 	"github.com/botd/botd/internal/feishusim"
+	"github.com/botd/botd/internal/flows"
+	"github.com/botd/botd/internal/flows/remind"
+	"github.com/botd/botd/internal/flows/todo"
 	"github.com/botd/botd/internal/state"
 	"github.com/botd/botd/internal/state/statetest"
 )
@@ -71,11 +76,77 @@ func newPlatform(t *testing.T) *platform {
 	return &platform{sim: sim, url: srv.URL, clock: clock, rdb: statetest.Redis(t)}
 }
 
-// replica is one botd's web app on the shared platform.
+// replica is one botd's web app on the shared platform, with the flow
+// engine behind it (todo and remind) posting to the simulator.
 type replica struct {
-	p     *platform
-	srv   *httptest.Server
-	store *state.Store
+	p      *platform
+	srv    *httptest.Server
+	store  *state.Store
+	engine *flows.Engine
+	jobs   *jobQueue
+}
+
+// jobQueue keeps what the engine enqueues; drain runs it, as the job
+// workers would.
+type jobQueue struct {
+	mu   sync.Mutex
+	jobs []queuedJob
+}
+
+type queuedJob struct {
+	kind flows.JobKind
+	id   string
+}
+
+func (q *jobQueue) Enqueue(_ context.Context, kind flows.JobKind, id string) error {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.jobs = append(q.jobs, queuedJob{kind, id})
+	return nil
+}
+
+func (q *jobQueue) EnqueueAfter(ctx context.Context, kind flows.JobKind, id string, _ time.Duration) error {
+	return q.Enqueue(ctx, kind, id)
+}
+
+// drain runs every queued job, and those they queue, and returns the kinds run.
+func (rp *replica) drain(t *testing.T) []flows.JobKind {
+	t.Helper()
+	var ran []flows.JobKind
+	for {
+		rp.jobs.mu.Lock()
+		if len(rp.jobs.jobs) == 0 {
+			rp.jobs.mu.Unlock()
+			return ran
+		}
+		j := rp.jobs.jobs[0]
+		rp.jobs.jobs = rp.jobs.jobs[1:]
+		rp.jobs.mu.Unlock()
+		if err := rp.engine.RunJob(t.Context(), j.kind, j.id); err != nil {
+			t.Fatalf("job %s %s: %v", j.kind, j.id, err)
+		}
+		ran = append(ran, j.kind)
+	}
+}
+
+// simMembers is the engine's member source: the simulator's member lists.
+type simMembers struct{ sim *feishusim.Server }
+
+func (m simMembers) IsMember(_ context.Context, chatID, openID string) (bool, error) {
+	ch, ok := m.sim.Chat(chatID)
+	return ok && slices.Contains(ch.Members, openID), nil
+}
+
+// simChats is the engine's chat directory, read from the simulator over
+// the Open API (app.chatDirectory without its cache).
+type simChats struct{ open *ephemeral.Client }
+
+func (c simChats) ChatInfo(ctx context.Context, chatID string) (*flows.ChatInfo, error) {
+	ch, err := c.open.Chat(ctx, chatID)
+	if err != nil {
+		return nil, err
+	}
+	return &flows.ChatInfo{Mode: ch.Mode, Name: ch.Name, OwnerID: ch.OwnerID, ManagerIDs: ch.ManagerIDs, Status: ch.Status}, nil
 }
 
 func (p *platform) replica(t *testing.T, cfg Config) *replica {
@@ -87,12 +158,16 @@ func (p *platform) replica(t *testing.T, cfg Config) *replica {
 	}
 	t.Cleanup(open.Close)
 	store := state.New(p.rdb, 0, p.clock.Now)
+	q := &jobQueue{}
+	chats := simChats{open: open}
+	engine := flows.New(flows.Deps{Store: store, Records: store, Due: store, Sender: open, Jobs: q, Clock: p.clock.Now,
+		Chats: chats, Members: simMembers{p.sim}, Shares: store, Logger: zaptest.NewLogger(t)}, todo.Flow{}, remind.Flow{})
 	cfg.AppID, cfg.Now = testAppID, p.clock.Now
 	r := chi.NewRouter()
-	New(cfg, open, state.NewCache(p.rdb), store, nil).Routes(r)
+	New(cfg, Deps{Open: open, Cache: state.NewCache(p.rdb), Records: store, Engine: engine, Chats: chats}, zaptest.NewLogger(t)).Routes(r)
 	srv := httptest.NewServer(r)
 	t.Cleanup(srv.Close)
-	return &replica{p: p, srv: srv, store: store}
+	return &replica{p: p, srv: srv, store: store, engine: engine, jobs: q}
 }
 
 type answer struct {

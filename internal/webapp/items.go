@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -32,15 +33,36 @@ type Item struct {
 	Kind     string `json:"kind"` // KindTodo or KindReminder
 	Title    string `json:"title"`
 	ChatID   string `json:"chat_id"`
-	Status   string `json:"status"` // todo: open/done; reminder: active/done/cancelled
-	Open     bool   `json:"open"`   // an open todo or an active reminder
+	ChatName string `json:"chat_name"` // "" when unknown
+	Status   string `json:"status"`    // todo: open/done; reminder: active/done/cancelled
+	Open     bool   `json:"open"`      // an open todo or an active reminder
+	// Due is a todo's due date (a calendar date, "2024-11-15", the same in
+	// every zone) or an active reminder's next occurrence (RFC 3339 with
+	// the reminder's own offset).
 	Due      string `json:"due,omitempty"`
 	Timezone string `json:"timezone,omitempty"`
 	// Role says how the item concerns the member: "creator", "assignee"
 	// (todos) or "addressed" (a reminder that mentions them).
-	Role      string    `json:"role"`
+	Role string `json:"role"`
+	// Actions are what the member may press now, as the group card shows
+	// it and the flow allows it (flows.WebDone, ...); never null.
+	Actions   []string  `json:"actions"`
 	CreatedAt time.Time `json:"created_at"`
+	// ClosedAt and ClosedBy say who closed it and when: a todo marked
+	// done, a reminder cancelled.
+	ClosedAt time.Time `json:"closed_at,omitzero"`
+	ClosedBy string    `json:"closed_by,omitempty"`
 }
+
+// record is an item with what the routes need beyond the page's view.
+type record struct {
+	Item
+	flow   string // the flow that owns it ("todo", "remind")
+	locale string // the record's language
+}
+
+// flowOf names the flow of each item kind.
+var flowOf = map[string]string{KindTodo: todo.Flow{}.Name(), KindReminder: remind.Flow{}.Name()}
 
 // handleItems is GET /app/api/items[?kind=todo|reminder][&state=open|done]:
 // the session member's todos (assigned or created) and reminders (created
@@ -53,22 +75,18 @@ func (h *Handler) handleItems(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "kind must be todo or reminder, state open or done")
 		return
 	}
+	admin := h.adminCheck(r.Context(), s)
 	var items []Item
-	if kind != KindReminder {
-		todos, err := h.memberTodos(r.Context(), s)
+	for _, k := range []string{KindTodo, KindReminder} {
+		if kind != "" && kind != k {
+			continue
+		}
+		got, err := h.memberItems(r.Context(), s, k, admin)
 		if err != nil {
 			h.fail(w, r, err)
 			return
 		}
-		items = append(items, todos...)
-	}
-	if kind != KindTodo {
-		rems, err := h.memberReminders(r.Context(), s)
-		if err != nil {
-			h.fail(w, r, err)
-			return
-		}
-		items = append(items, rems...)
+		items = append(items, got...)
 	}
 	out := make([]Item, 0, len(items))
 	for _, it := range items {
@@ -77,21 +95,36 @@ func (h *Handler) handleItems(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	slices.SortStableFunc(out, func(a, b Item) int { return b.CreatedAt.Compare(a.CreatedAt) })
+	h.nameChats(r.Context(), out)
 	writeJSON(w, http.StatusOK, map[string]any{"items": out})
 }
 
 // handleItem is GET /app/api/items/{id}: one of the member's items; any
 // other id (another member's item, none at all) is a 404 alike.
 func (h *Handler) handleItem(w http.ResponseWriter, r *http.Request) {
-	it, err := h.item(r.Context(), sessionFrom(r.Context()), chi.URLParam(r, "id"))
+	rec, ok := h.itemOr404(w, r)
+	if ok {
+		writeJSON(w, http.StatusOK, rec.Item)
+	}
+}
+
+// itemOr404 loads the item of the route's {id} for the session's member,
+// with its chat's name, or answers 404 (or 503) and returns false.
+func (h *Handler) itemOr404(w http.ResponseWriter, r *http.Request) (record, bool) {
+	s := sessionFrom(r.Context())
+	rec, err := h.item(r.Context(), s, chi.URLParam(r, "id"))
 	switch {
 	case errors.Is(err, flows.ErrNotFound):
 		writeError(w, http.StatusNotFound, "no such item")
+		return record{}, false
 	case err != nil:
 		h.fail(w, r, err)
-	default:
-		writeJSON(w, http.StatusOK, it)
+		return record{}, false
 	}
+	items := []Item{rec.Item}
+	h.nameChats(r.Context(), items)
+	rec.Item = items[0]
+	return rec, true
 }
 
 func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
@@ -99,87 +132,85 @@ func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 	writeError(w, http.StatusServiceUnavailable, "cannot read items; try again")
 }
 
-// item loads one record by id and returns it only if it concerns the
-// member; otherwise flows.ErrNotFound, never a hint that it exists.
-func (h *Handler) item(ctx context.Context, s *session, id string) (Item, error) {
-	var kind string
-	switch {
-	case strings.HasPrefix(id, "td_"):
-		kind = todo.Kind
-	case strings.HasPrefix(id, "rm_"):
-		kind = remind.Kind
-	default:
-		return Item{}, flows.ErrNotFound
-	}
+// kindOfID tells an item's kind from its id's prefix, and checks the id is
+// one botd could have made; "" for anything else.
+func kindOfID(id string) string {
 	if len(id) > 128 || strings.ContainsFunc(id, func(c rune) bool {
 		return c != '_' && c != '-' && !('a' <= c && c <= 'z') && !('A' <= c && c <= 'Z') && !('0' <= c && c <= '9')
 	}) {
-		return Item{}, flows.ErrNotFound
+		return ""
 	}
-	rec, err := h.records.Record(ctx, kind, id)
+	switch {
+	case strings.HasPrefix(id, "td_"):
+		return KindTodo
+	case strings.HasPrefix(id, "rm_"):
+		return KindReminder
+	}
+	return ""
+}
+
+// storeKind is the record store's kind of an item kind.
+func storeKind(kind string) string {
+	if kind == KindTodo {
+		return todo.Kind
+	}
+	return remind.Kind
+}
+
+// item loads one record by id and returns it only if it concerns the
+// member; otherwise flows.ErrNotFound, never a hint that it exists.
+func (h *Handler) item(ctx context.Context, s *session, id string) (record, error) {
+	kind := kindOfID(id)
+	if kind == "" {
+		return record{}, flows.ErrNotFound
+	}
+	stored, err := h.records.Record(ctx, storeKind(kind), id)
 	if err != nil {
-		return Item{}, err
+		return record{}, err
 	}
-	var it Item
-	var ok bool
-	if kind == todo.Kind {
-		it, ok, err = todoItem(rec, s)
-	} else {
-		it, ok, err = reminderItem(rec, s)
-	}
+	rec, ok, err := decodeItem(kind, stored, s, h.adminCheck(ctx, s))
 	if err != nil {
-		return Item{}, err
+		return record{}, err
 	}
 	if !ok {
-		return Item{}, flows.ErrNotFound
+		return record{}, flows.ErrNotFound
 	}
-	return it, nil
+	return rec, nil
 }
 
-func (h *Handler) memberTodos(ctx context.Context, s *session) ([]Item, error) {
-	recs, _, err := h.records.ListRecords(ctx, todo.Kind, flows.MemberIndex(s.TenantKey, s.OpenID), 0, maxItems)
+// memberItems lists the member's records of kind from their member index.
+func (h *Handler) memberItems(ctx context.Context, s *session, kind string, admin func(chatID string) bool) ([]Item, error) {
+	recs, _, err := h.records.ListRecords(ctx, storeKind(kind), flows.MemberIndex(s.TenantKey, s.OpenID), 0, maxItems)
 	if err != nil {
 		return nil, err
 	}
 	var out []Item
-	for _, rec := range recs {
-		it, ok, err := todoItem(rec, s)
+	for _, stored := range recs {
+		rec, ok, err := decodeItem(kind, stored, s, admin)
 		if err != nil {
-			h.log.Warn("webapp: unreadable todo", zap.String("id", rec.ID), zap.Error(err))
+			h.log.Warn("webapp: unreadable record", zap.String("kind", kind), zap.String("id", stored.ID), zap.Error(err))
 			continue
 		}
 		if ok {
-			out = append(out, it)
+			out = append(out, rec.Item)
 		}
 	}
 	return out, nil
 }
 
-func (h *Handler) memberReminders(ctx context.Context, s *session) ([]Item, error) {
-	recs, _, err := h.records.ListRecords(ctx, remind.Kind, flows.MemberIndex(s.TenantKey, s.OpenID), 0, maxItems)
-	if err != nil {
-		return nil, err
+func decodeItem(kind string, stored flows.StoredRecord, s *session, admin func(chatID string) bool) (record, bool, error) {
+	if kind == KindTodo {
+		return todoItem(stored, s, admin)
 	}
-	var out []Item
-	for _, rec := range recs {
-		it, ok, err := reminderItem(rec, s)
-		if err != nil {
-			h.log.Warn("webapp: unreadable reminder", zap.String("id", rec.ID), zap.Error(err))
-			continue
-		}
-		if ok {
-			out = append(out, it)
-		}
-	}
-	return out, nil
+	return reminderItem(stored, s, admin)
 }
 
-// todoItem is the record as an Item, and whether it concerns the member of
+// todoItem is the record as an item, and whether it concerns the member of
 // s: the index is only a hint, the record decides.
-func todoItem(rec flows.StoredRecord, s *session) (Item, bool, error) {
+func todoItem(stored flows.StoredRecord, s *session, admin func(chatID string) bool) (record, bool, error) {
 	var t todo.Todo
-	if err := json.Unmarshal(rec.Data, &t); err != nil {
-		return Item{}, false, err
+	if err := json.Unmarshal(stored.Data, &t); err != nil {
+		return record{}, false, err
 	}
 	role := ""
 	switch {
@@ -190,20 +221,28 @@ func todoItem(rec flows.StoredRecord, s *session) (Item, bool, error) {
 		role = "assignee"
 	}
 	if role == "" {
-		return Item{}, false, nil
+		return record{}, false, nil
 	}
-	return Item{
+	it := Item{
 		ID: t.ID, Kind: KindTodo, Title: t.Title, ChatID: t.ChatID, Status: string(t.Status),
-		Open: t.Status == todo.Open, Due: t.Due, Timezone: t.Timezone, Role: role, CreatedAt: t.CreatedAt,
-	}, true, nil
+		Open: t.Status == todo.Open, Timezone: t.Timezone, Role: role, CreatedAt: t.CreatedAt,
+		Actions: nonNil(todo.WebActions(&t, s.OpenID, func() bool { return admin(t.ChatID) })),
+	}
+	if t.Status == todo.Done {
+		it.ClosedAt, it.ClosedBy = t.ClosedAt, t.ClosedBy
+	}
+	if _, _, ok := flows.ParseDate(t.Due); ok && t.Due != "" {
+		it.Due = t.Due // a calendar date, the same everywhere
+	}
+	return record{Item: it, flow: flowOf[KindTodo], locale: t.Locale}, true, nil
 }
 
 // reminderItem is todoItem for reminders; its due time is the next one, in
 // the reminder's zone.
-func reminderItem(rec flows.StoredRecord, s *session) (Item, bool, error) {
+func reminderItem(stored flows.StoredRecord, s *session, admin func(chatID string) bool) (record, bool, error) {
 	var rm remind.Reminder
-	if err := json.Unmarshal(rec.Data, &rm); err != nil {
-		return Item{}, false, err
+	if err := json.Unmarshal(stored.Data, &rm); err != nil {
+		return record{}, false, err
 	}
 	role := ""
 	switch {
@@ -214,18 +253,98 @@ func reminderItem(rec flows.StoredRecord, s *session) (Item, bool, error) {
 		role = "addressed"
 	}
 	if role == "" {
-		return Item{}, false, nil
+		return record{}, false, nil
 	}
 	it := Item{
 		ID: rm.ID, Kind: KindReminder, Title: rm.What, ChatID: rm.ChatID, Status: string(rm.Status),
 		Open: rm.Status == remind.Active, Timezone: rm.Timezone, Role: role, CreatedAt: rm.CreatedAt,
+		Actions: nonNil(remind.WebActions(&rm, s.OpenID, func() bool { return admin(rm.ChatID) })),
+	}
+	if rm.Status == remind.Cancelled {
+		it.ClosedAt, it.ClosedBy = rm.CancelledAt, rm.CancelledBy
 	}
 	if !rm.NextDue.IsZero() && rm.Status == remind.Active {
-		loc, err := time.LoadLocation(rm.Timezone)
-		if err != nil {
-			loc = time.UTC
-		}
-		it.Due = rm.NextDue.In(loc).Format(time.RFC3339)
+		it.Due = rm.NextDue.In(zone(rm.Timezone)).Format(time.RFC3339)
 	}
-	return it, true, nil
+	return record{Item: it, flow: flowOf[KindReminder], locale: rm.Locale}, true, nil
+}
+
+func zone(name string) *time.Location {
+	if loc, err := time.LoadLocation(name); err == nil && name != "" {
+		return loc
+	}
+	return time.UTC
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+// adminCheck returns whether the session's member is an admin of a chat,
+// asked of the engine at most once per chat for one request (the flows
+// ask it only when nothing else decides). Without an engine, nobody is.
+func (h *Handler) adminCheck(ctx context.Context, s *session) func(chatID string) bool {
+	var mu sync.Mutex
+	known := map[string]bool{}
+	return func(chatID string) bool {
+		if h.engine == nil {
+			return false
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		if v, ok := known[chatID]; ok {
+			return v
+		}
+		v := h.engine.IsAdmin(ctx, chatID, s.OpenID)
+		known[chatID] = v
+		return v
+	}
+}
+
+// Chat names come from the engine's chat directory (cached for every
+// replica); a listing looks up at most maxChatLookups chats, a few at a
+// time, within chatNamesBudget. A chat it cannot name shows as "".
+const (
+	maxChatLookups    = 50
+	chatLookupsAtOnce = 8
+	chatNamesBudget   = 3 * time.Second
+)
+
+// nameChats fills in ChatName.
+func (h *Handler) nameChats(ctx context.Context, items []Item) {
+	if h.chats == nil || len(items) == 0 {
+		return
+	}
+	var ids []string
+	for _, it := range items {
+		if !slices.Contains(ids, it.ChatID) && len(ids) < maxChatLookups {
+			ids = append(ids, it.ChatID)
+		}
+	}
+	ctx, cancel := context.WithTimeout(ctx, chatNamesBudget)
+	defer cancel()
+	names := make([]string, len(ids))
+	sem := make(chan struct{}, chatLookupsAtOnce)
+	var wg sync.WaitGroup
+	for i, id := range ids {
+		wg.Go(func() {
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			ch, err := h.chats.ChatInfo(ctx, id)
+			if err != nil {
+				h.log.Debug("webapp: no chat name", zap.String("chat_id", id), zap.Error(err))
+				return
+			}
+			names[i] = ch.Name
+		})
+	}
+	wg.Wait()
+	for i := range items {
+		if j := slices.Index(ids, items[i].ChatID); j >= 0 {
+			items[i].ChatName = names[j]
+		}
+	}
 }

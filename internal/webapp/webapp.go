@@ -2,7 +2,10 @@
 // Feishu/Lark client (docs/feishu-platform.md §13) and its API under
 // /app/api/. It signs the page for h5sdk.config with a jsapi_ticket shared
 // by every replica, logs members in with a tt.requestAccess code (no
-// password), and lists a member's todos and reminders across chats.
+// password), lists a member's todos and reminders across chats, presses
+// their group cards' buttons for the member (through the flow engine, so
+// the flows' rules and effects apply) and hands the page the JSON 1.0
+// card it shares with tt.sendMessageCard.
 //
 // Every POST under /app/api/ refuses another site's Origin (403); all but
 // /app/api/session need the session cookie (401 without).
@@ -19,6 +22,7 @@ import (
 	"github.com/go-chi/chi/v5"
 	"go.uber.org/zap"
 
+	"github.com/botd/botd/internal/card"
 	"github.com/botd/botd/internal/ephemeral"
 	"github.com/botd/botd/internal/flows"
 )
@@ -46,6 +50,35 @@ type Records interface {
 	ListRecords(ctx context.Context, kind, index string, offset, limit int) ([]flows.StoredRecord, int, error)
 }
 
+// Engine is the flow engine (flows.Engine): the web app presses a record's
+// group-card buttons through it, so the flow's own rules and effects
+// apply, renders and records the copies members share, and asks it who
+// is an admin of a chat.
+type Engine interface {
+	PressWeb(ctx context.Context, flowName, id, action, operatorID string) (flows.Answer, error)
+	ShareCard(ctx context.Context, flowName, id, lang string) (*card.V1, error)
+	RecordShares(ctx context.Context, flowName, id string, shares []flows.Share) (int, error)
+	IsAdmin(ctx context.Context, chatID, openID string) bool
+}
+
+// Chats looks chats up, through the engine's cache (flows.ChatInfoSource):
+// the web app shows their names.
+type Chats interface {
+	ChatInfo(ctx context.Context, chatID string) (*flows.ChatInfo, error)
+}
+
+// Deps are what the web app reads and calls. Open, Cache and Records are
+// required. Without Engine the item actions, share and shares routes
+// answer 503 and items offer no actions; without Chats items have no
+// chat_name.
+type Deps struct {
+	Open    OpenAPI
+	Cache   Cache
+	Records Records
+	Engine  Engine
+	Chats   Chats
+}
+
 // DefaultSessionTTL is how long a login lasts when Config.SessionTTL is zero.
 const DefaultSessionTTL = 12 * time.Hour
 
@@ -63,7 +96,10 @@ type Config struct {
 	// pages may be signed and whose Origin is accepted: the public host when
 	// a proxy rewrites Host.
 	PageHosts []string
-	Now       func() time.Time // botd's clock; default time.Now
+	// DefaultLocale is the language of toasts when the request names none
+	// (flows.LocaleEnUS or flows.LocaleZhCN). Default: en_us.
+	DefaultLocale string
+	Now           func() time.Time // botd's clock; default time.Now
 }
 
 // Handler serves /app/ and /app/api/.
@@ -72,6 +108,8 @@ type Handler struct {
 	open    OpenAPI
 	cache   Cache
 	records Records
+	engine  Engine // nil: no actions, no shares
+	chats   Chats  // nil: no chat names
 	log     *zap.Logger
 	now     func() time.Time
 	tickets *ticketSource
@@ -79,9 +117,12 @@ type Handler struct {
 }
 
 // New builds the web app's handler.
-func New(cfg Config, open OpenAPI, cache Cache, records Records, log *zap.Logger) *Handler {
+func New(cfg Config, deps Deps, log *zap.Logger) *Handler {
 	if cfg.SessionTTL <= 0 {
 		cfg.SessionTTL = DefaultSessionTTL
+	}
+	if cfg.DefaultLocale != flows.LocaleZhCN {
+		cfg.DefaultLocale = flows.LocaleEnUS
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
@@ -93,9 +134,9 @@ func New(cfg Config, open OpenAPI, cache Cache, records Records, log *zap.Logger
 	if err != nil {
 		panic("webapp: embedded static files: " + err.Error()) // a build defect, not a runtime condition
 	}
-	h := &Handler{cfg: cfg, open: open, cache: cache, records: records, log: log, now: cfg.Now,
-		static: http.StripPrefix("/app/", http.FileServerFS(sub))}
-	h.tickets = &ticketSource{open: open, cache: cache, key: ticketKey(cfg.AppID), now: cfg.Now, log: log}
+	h := &Handler{cfg: cfg, open: deps.Open, cache: deps.Cache, records: deps.Records, engine: deps.Engine, chats: deps.Chats,
+		log: log, now: cfg.Now, static: http.StripPrefix("/app/", http.FileServerFS(sub))}
+	h.tickets = &ticketSource{open: deps.Open, cache: deps.Cache, key: ticketKey(cfg.AppID), now: cfg.Now, log: log}
 	return h
 }
 
@@ -110,8 +151,12 @@ func (h *Handler) Routes(r chi.Router) {
 		r.Post("/session", h.handleSession)
 		r.Group(func(r chi.Router) {
 			r.Use(h.requireSession)
+			r.Get("/me", h.handleMe)
 			r.Get("/items", h.handleItems)
 			r.Get("/items/{id}", h.handleItem)
+			r.Post("/items/{id}/actions", h.handleAction)
+			r.Post("/items/{id}/share", h.handleShare)
+			r.Post("/items/{id}/shares", h.handleShares)
 		})
 		r.NotFound(func(w http.ResponseWriter, _ *http.Request) { writeError(w, http.StatusNotFound, "not found") })
 		r.MethodNotAllowed(func(w http.ResponseWriter, _ *http.Request) {

@@ -36,8 +36,10 @@ type cardAction struct {
 // answer is always 200 with JSON: any other status shows the user error
 // 200671, and callbacks are not retried anyway (§9.3).
 func (h *Handler) handleCardAction(c *call, env *envelope) (reply, error) {
-	var ev cardEvent
-	if err := json.Unmarshal(env.Event, &ev); err != nil {
+	ev := &cardEvent{}
+	if env.ev != nil {
+		ev = &env.ev.cardEvent
+	} else if err := json.Unmarshal(env.Event, ev); err != nil {
 		c.log.Warn("malformed card.action.trigger; answered with an error toast", loggedError("error", err))
 		return callbackFailed(false), nil
 	}

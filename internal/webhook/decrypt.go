@@ -24,22 +24,38 @@ var (
 // The padding bytes are compared in constant time so that the answer does
 // not time how much of the padding was right.
 func decrypt(b64, encryptKey string) ([]byte, error) {
-	buf, err := base64.StdEncoding.DecodeString(b64)
+	return decryptWith(bodyCipher(encryptKey), []byte(b64))
+}
+
+// bodyCipher is the AES-256 block of an Encrypt Key. The Handler makes it
+// once: hashing the key and expanding it on every request would cost more
+// than decrypting a message. A cipher.Block is safe for concurrent use.
+func bodyCipher(encryptKey string) cipher.Block {
+	key := sha256.Sum256([]byte(encryptKey))
+	block, err := aes.NewCipher(key[:])
+	if err != nil {
+		panic(fmt.Sprintf("webhook: aes: %v", err)) // a 32-byte key is always valid
+	}
+	return block
+}
+
+// decryptWith is decrypt with the block made already. It decodes and
+// decrypts in one buffer, the only allocation.
+func decryptWith(block cipher.Block, b64 []byte) ([]byte, error) {
+	buf := make([]byte, base64.StdEncoding.DecodedLen(len(b64)))
+	n, err := base64.StdEncoding.Decode(buf, b64)
 	if err != nil {
 		return nil, fmt.Errorf("base64: %w", err)
 	}
+	buf = buf[:n]
 	// At least one block after the IV: PKCS#7 always adds one byte or more.
 	if len(buf) < 2*aes.BlockSize || len(buf)%aes.BlockSize != 0 {
 		return nil, errCiphertextSize
 	}
-	key := sha256.Sum256([]byte(encryptKey))
-	block, err := aes.NewCipher(key[:])
-	if err != nil {
-		return nil, fmt.Errorf("aes: %w", err)
-	}
-	iv, ct := buf[:aes.BlockSize], buf[aes.BlockSize:]
-	out := make([]byte, len(ct))
-	cipher.NewCBCDecrypter(block, iv).CryptBlocks(out, ct)
+	iv, out := buf[:aes.BlockSize], buf[aes.BlockSize:]
+	// In place: CBC decryption reads each ciphertext block before it
+	// overwrites it, and the IV is read before the first block is.
+	cipher.NewCBCDecrypter(block, iv).CryptBlocks(out, out)
 	n, ok := pkcs7Len(out[len(out)-aes.BlockSize:])
 	if !ok {
 		return nil, errPadding

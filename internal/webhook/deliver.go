@@ -44,8 +44,8 @@ var ErrRefused = errors.New("webhook: delivery refused")
 // bounds the work; requestID names the delivery in logs.
 func (h *Handler) Deliver(ctx context.Context, payload []byte, requestID string) (json.RawMessage, error) {
 	start := time.Now()
-	c := &call{rt: routeLongConn, ctx: ctx,
-		log: h.log.With(zap.String("route", string(routeLongConn)), zap.String("request_id", requestID))}
+	c := &call{rt: routeLongConn, ctx: ctx}
+	c.log = newCallLog(h.log, c.fields[:], zap.String("route", string(routeLongConn)), zap.String("request_id", requestID))
 	rep, err := h.safely(c, func() (reply, error) { return h.deliver(c, payload) })
 	if err != nil {
 		ref := logRefusal(c, err)

@@ -20,12 +20,13 @@
 //	             legacy SHA-1 with the Verification Token), token, app_id (401)
 //	timestamp.go X-Lark-Request-Timestamp: placed in time, inside the window (401)
 //	decrypt.go   AES-256-CBC with strict PKCS#7 (400)
-//	envelope.go  JSON parsing and telling request kinds apart (400)
+//	envelope.go  JSON parsing (the envelope and its event in one pass) and telling request kinds apart (400)
 //	dedupe.go    claims on event_id / message_id / legacy signature (200 for duplicates)
 //	event.go     im.message.receive_v1 → flows.Message
 //	card.go      card.action.trigger and the legacy card format → flows.Action
 //	answer.go    callback answers (toast, card) and JSON writing
 //	errors.go    refusals: the only place statuses other than 200 come from
+//	calllog.go   a request's log fields, encoded only when a line is written
 //	metrics.go   botd_webhook_requests_total{route,outcome}, botd_webhook_request_duration_seconds{route}
 //	             (route is event, card, or longconn for deliveries over the long connection)
 //
@@ -79,6 +80,9 @@
 //   - What a request carries reaches the logs bounded: the request id is
 //     the request-id middleware's (package requestid) or a safe platform
 //     id, other values are truncated, so no log line grows with the request.
+//   - A message the flows do not act on (chatter: not a command; see
+//     MessageFilter) is answered 200 without a claim and without a Redis
+//     round trip: nothing happens for it, so nothing can happen twice.
 //   - Duplicates (event_id, and message_id for messages, which can come back
 //     under a new event_id; the signature of a legacy callback, which has no
 //     event_id) answer 200 and do nothing. When the flows fail, the claims

@@ -9,15 +9,22 @@ import (
 )
 
 // envelope is the union of every body the platform sends (§4.5, §9.7); kind
-// tells which one it is. Only the fields needed to route and authenticate are
-// decoded here: the event itself stays raw until its handler reads it.
+// tells which one it is. Its event is decoded in the same pass when it can
+// be (ev), since every message a group sends comes through here; otherwise
+// it stays raw (Event) until its handler reads it.
 type envelope struct {
+	envelopeHead
+	Event json.RawMessage `json:"event"` // nil when ev holds the event
+	ev    *eventBody      // the event, decoded with the envelope; nil: read Event
+}
+
+// envelopeHead is every member of an envelope but the event.
+type envelopeHead struct {
 	Encrypt *string `json:"encrypt"` // set: the body is {"encrypt": ...}
 
 	// v2 events and card.action.trigger callbacks.
 	Schema string                 `json:"schema"`
 	Header *larkevent.EventHeader `json:"header"`
-	Event  json.RawMessage        `json:"event"`
 
 	// url_verification and v1 events; legacy actions use Token differently.
 	Type      string `json:"type"`
@@ -32,6 +39,19 @@ type envelope struct {
 	TenantKey     string          `json:"tenant_key"`
 	Timezone      string          `json:"timezone"`
 	Action        json.RawMessage `json:"action"`
+}
+
+// eventBody is the event of a message or of a card callback: their members
+// do not overlap, so one pass decodes either.
+type eventBody struct {
+	messageEvent
+	cardEvent
+}
+
+// decodedEnvelope is an envelope whose event is decoded with it.
+type decodedEnvelope struct {
+	envelopeHead
+	Event *eventBody `json:"event"`
 }
 
 type kind int
@@ -76,17 +96,86 @@ func (e *envelope) verificationToken() string {
 
 var errNotObject = errors.New("not a JSON object")
 
+// parseEnvelope reads a body. It decodes the event with the envelope, in
+// one pass, when that succeeds and the body has an event object; in every
+// other case (no event, a null one, a member of the wrong type, even one
+// the event's handler would not read) it reads the body as before the
+// shortcut, leaving the event raw, so that refusals and answers do not
+// depend on the shortcut: it only ever takes bodies on which both readings
+// agree.
 func parseEnvelope(b []byte) (*envelope, error) {
 	// Unmarshal would accept null (and leave the struct empty); every body
 	// the platform sends is an object.
 	if t := bytes.TrimLeft(b, " \t\r\n"); len(t) == 0 || t[0] != '{' {
 		return nil, errNotObject
 	}
+	// A body with no "event" member (a handshake, a legacy action, an
+	// encrypted body read in full) is read once, the raw way.
+	if bytes.Contains(b, []byte(`"event"`)) {
+		var d decodedEnvelope
+		if err := json.Unmarshal(b, &d); err == nil && d.Event != nil {
+			return &envelope{envelopeHead: d.envelopeHead, ev: d.Event}, nil
+		}
+	}
 	var env envelope
 	if err := json.Unmarshal(b, &env); err != nil {
 		return nil, err
 	}
 	return &env, nil
+}
+
+// encryptedOnly returns the ciphertext of a body that is exactly
+// {"encrypt": "<base64>"}, JSON whitespace allowed: what the platform
+// sends for every request once an Encrypt Key is set. Base64 holds no quote
+// and no backslash, so the value ends at the next quote and reads the same
+// as encoding/json would read it; this spares a full decode of every
+// encrypted body. ok is false for any other body, which parseEnvelope then
+// reads in full (an "encrypt" among other members, escapes, other keys).
+func encryptedOnly(b []byte) (ciphertext []byte, ok bool) {
+	const key = `"encrypt"`
+	t := trimJSONSpace(b)
+	if len(t) < 2 || t[0] != '{' || t[len(t)-1] != '}' {
+		return nil, false
+	}
+	t = trimJSONSpace(t[1 : len(t)-1])
+	if !bytes.HasPrefix(t, []byte(key)) {
+		return nil, false
+	}
+	t = trimJSONSpace(t[len(key):])
+	if len(t) == 0 || t[0] != ':' {
+		return nil, false
+	}
+	t = trimJSONSpace(t[1:])
+	if len(t) < 2 || t[0] != '"' || t[len(t)-1] != '"' {
+		return nil, false
+	}
+	v := t[1 : len(t)-1]
+	for _, c := range v {
+		if !base64Char[c] {
+			return nil, false
+		}
+	}
+	return v, true
+}
+
+// base64Char is the standard base64 alphabet and its padding.
+var base64Char = func() (t [256]bool) {
+	for _, c := range []byte("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=") {
+		t[c] = true
+	}
+	return t
+}()
+
+// trimJSONSpace trims what JSON counts as whitespace, and nothing else.
+func trimJSONSpace(b []byte) []byte {
+	isSpace := func(c byte) bool { return c == ' ' || c == '\t' || c == '\r' || c == '\n' }
+	for len(b) > 0 && isSpace(b[0]) {
+		b = b[1:]
+	}
+	for len(b) > 0 && isSpace(b[len(b)-1]) {
+		b = b[:len(b)-1]
+	}
+	return b
 }
 
 // open turns the raw body into a trusted envelope: signature, then
@@ -97,16 +186,21 @@ func (h *Handler) open(c *call, raw []byte) (*envelope, proof, error) {
 	if err != nil {
 		return nil, p, err
 	}
-	env, err := parseEnvelope(raw)
-	if err != nil {
-		return nil, p, badRequest("body is not a JSON object", err)
+	ciphertext, encrypted := encryptedOnly(raw)
+	var env *envelope
+	if !encrypted {
+		if env, err = parseEnvelope(raw); err != nil {
+			return nil, p, badRequest("body is not a JSON object", err)
+		}
+		if env.Encrypt != nil {
+			ciphertext, encrypted = []byte(*env.Encrypt), true
+		}
 	}
-	encrypted := env.Encrypt != nil
 	if encrypted {
 		if h.cfg.EncryptKey == "" {
 			return nil, p, badRequest("encrypted body, but no encrypt key is configured", nil)
 		}
-		plain, err := decrypt(*env.Encrypt, h.cfg.EncryptKey)
+		plain, err := decryptWith(h.block, ciphertext)
 		if err != nil {
 			return nil, p, badRequest("cannot decrypt body", err)
 		}

@@ -6,7 +6,6 @@ import (
 	"strings"
 
 	larkevent "github.com/larksuite/oapi-sdk-go/v3/event"
-	larkim "github.com/larksuite/oapi-sdk-go/v3/service/im/v1"
 	"go.uber.org/zap"
 
 	"github.com/botd/botd/internal/flows"
@@ -21,14 +20,14 @@ const (
 
 // handleMessage hands a new message to the flows, once. It is claimed under
 // both its event_id and its message_id: the platform can deliver one message
-// again under a new event_id (§4.6). Messages botd does not act on are
+// again under a new event_id (§4.6). Messages botd does not act on (not
+// from a person, not text, or not a command: see MessageFilter) are
 // answered 200 without a claim, since nothing happens for them anyway.
 func (h *Handler) handleMessage(c *call, env *envelope) (reply, error) {
-	var ev larkim.P2MessageReceiveV1Data
-	if err := json.Unmarshal(env.Event, &ev); err != nil {
+	m, skip, err := decodeMessage(env)
+	if err != nil {
 		return reply{}, badRequest("malformed "+eventMessageReceive+" event", err)
 	}
-	m, skip := toMessage(env.Header, &ev)
 	c.with(logged("chat_id", m.ChatID), logged("message_id", m.MessageID), logged("open_id", m.SenderID))
 	if skip != "" {
 		c.log.Debug("message ignored", zap.String("why", skip), logged("message_type", m.MessageType))
@@ -39,6 +38,10 @@ func (h *Handler) handleMessage(c *call, env *envelope) (reply, error) {
 		// whose ids are not the platform's shape is bad input: 400, nothing
 		// claimed or handed over.
 		return reply{}, badRequest("malformed "+bad+" in "+eventMessageReceive, nil)
+	}
+	if h.filter != nil && !h.filter.Acts(m) {
+		c.log.Debug("message ignored", zap.String("why", "the flows do not act on it"))
+		return reply{outcome: outcomeIgnored}, nil
 	}
 	dup, err := h.once(c, []string{eventKey(m.EventID), messageKey(m.MessageID)}, func(ctx context.Context) error {
 		return h.flows.HandleMessage(ctx, m)
@@ -53,26 +56,67 @@ func (h *Handler) handleMessage(c *call, env *envelope) (reply, error) {
 	return reply{outcome: outcomeOK}, nil
 }
 
+// messageEvent is the part of an im.message.receive_v1 event botd reads
+// (§6). The SDK's larkim.P2MessageReceiveV1Data decodes the same fields,
+// and a dozen more, each into a pointer of its own; this is decoded on
+// every message a group sends, so it holds only what toMessage needs.
+type messageEvent struct {
+	Sender *struct {
+		SenderID   *userIDs `json:"sender_id"`
+		SenderType string   `json:"sender_type"`
+		TenantKey  string   `json:"tenant_key"`
+	} `json:"sender"`
+	Message *struct {
+		MessageID   string `json:"message_id"`
+		ChatID      string `json:"chat_id"`
+		ChatType    string `json:"chat_type"`
+		MessageType string `json:"message_type"`
+		Content     string `json:"content"`
+		Mentions    []*struct {
+			Key  string   `json:"key"`
+			ID   *userIDs `json:"id"`
+			Name string   `json:"name"`
+		} `json:"mentions"`
+	} `json:"message"`
+}
+
+type userIDs struct {
+	OpenID string `json:"open_id"`
+}
+
+// decodeMessage reads the event of env into a flows.Message; see toMessage
+// for skip. An error means the event is not JSON of the documented shape.
+func decodeMessage(env *envelope) (m flows.Message, skip string, err error) {
+	ev := &messageEvent{}
+	if env.ev != nil {
+		ev = &env.ev.messageEvent
+	} else if err := json.Unmarshal(env.Event, ev); err != nil {
+		return flows.Message{}, "", err
+	}
+	m, skip = toMessage(env.Header, ev)
+	return m, skip, nil
+}
+
 // toMessage maps the event to a flows.Message. A non-empty skip says why the
 // message is not for the flows: not sent by a person, not text, or empty
 // (recalled messages can arrive with empty content, §4.6).
-func toMessage(hd *larkevent.EventHeader, ev *larkim.P2MessageReceiveV1Data) (m flows.Message, skip string) {
+func toMessage(hd *larkevent.EventHeader, ev *messageEvent) (m flows.Message, skip string) {
 	m = flows.Message{EventID: hd.EventID, TenantKey: hd.TenantKey}
 	msg := ev.Message
 	if msg == nil {
 		return m, "no message"
 	}
-	m.MessageID = str(msg.MessageId)
-	m.ChatID = str(msg.ChatId)
-	m.ChatType = str(msg.ChatType)
-	m.MessageType = str(msg.MessageType)
+	m.MessageID = msg.MessageID
+	m.ChatID = msg.ChatID
+	m.ChatType = msg.ChatType
+	m.MessageType = msg.MessageType
 	if s := ev.Sender; s != nil {
-		m.SenderType = str(s.SenderType)
-		if s.SenderId != nil {
-			m.SenderID = str(s.SenderId.OpenId)
+		m.SenderType = s.SenderType
+		if s.SenderID != nil {
+			m.SenderID = s.SenderID.OpenID
 		}
 		if m.TenantKey == "" {
-			m.TenantKey = str(s.TenantKey)
+			m.TenantKey = s.TenantKey
 		}
 	}
 	switch {
@@ -83,7 +127,7 @@ func toMessage(hd *larkevent.EventHeader, ev *larkim.P2MessageReceiveV1Data) (m 
 	case m.MessageID == "":
 		return m, "no message_id"
 	}
-	text, ok := messageText(m.MessageType, str(msg.Content))
+	text, ok := messageText(m.MessageType, msg.Content)
 	if !ok {
 		return m, "not text, or empty or unparseable content"
 	}
@@ -92,9 +136,9 @@ func toMessage(hd *larkevent.EventHeader, ev *larkim.P2MessageReceiveV1Data) (m 
 		if me == nil {
 			continue
 		}
-		mention := flows.Mention{Key: str(me.Key), Name: str(me.Name)}
-		if me.Id != nil {
-			mention.OpenID = str(me.Id.OpenId)
+		mention := flows.Mention{Key: me.Key, Name: me.Name}
+		if me.ID != nil {
+			mention.OpenID = me.ID.OpenID
 		}
 		m.Mentions = append(m.Mentions, mention)
 	}
@@ -188,11 +232,4 @@ func postText(content string) string {
 		lines = append(lines, b.String())
 	}
 	return strings.Join(lines, "\n")
-}
-
-func str(p *string) string {
-	if p == nil {
-		return ""
-	}
-	return *p
 }

@@ -2,6 +2,7 @@ package webhook
 
 import (
 	"context"
+	"crypto/cipher"
 	"errors"
 	"fmt"
 	"time"
@@ -65,6 +66,17 @@ type Flows interface {
 	HandleAction(ctx context.Context, a flows.Action) (flows.Answer, error)
 }
 
+// MessageFilter is an optional part of Flows: Acts reports whether
+// HandleMessage would do anything for m. A message the flows do not act on
+// (plain chatter, which is most of what a bot with the all-messages scope
+// receives) is answered 200 without a claim: nothing happens for it, so
+// nothing can happen twice, and it costs no Redis round trip. Acts must be
+// cheap and read nothing but m. *flows.Engine implements it; without it,
+// every message is claimed and handed over.
+type MessageFilter interface {
+	Acts(m flows.Message) bool
+}
+
 // Claims is the de-duplication store (the Redis state store implements it).
 type Claims interface {
 	// Claim takes every key for ttl, or none: it returns the first key that
@@ -83,6 +95,8 @@ type Claims interface {
 type Handler struct {
 	cfg     Config
 	flows   Flows
+	filter  MessageFilter // nil: every message is claimed and handed over
+	block   cipher.Block  // of cfg.EncryptKey; nil without one
 	claims  Claims
 	log     *zap.Logger
 	metrics *metrics
@@ -134,5 +148,10 @@ func New(cfg Config, f Flows, c Claims, log *zap.Logger, reg prometheus.Register
 	if err != nil {
 		return nil, fmt.Errorf("webhook: %w", err)
 	}
-	return &Handler{cfg: cfg, flows: f, claims: c, log: log, metrics: m}, nil
+	h := &Handler{cfg: cfg, flows: f, claims: c, log: log, metrics: m}
+	h.filter, _ = f.(MessageFilter)
+	if cfg.EncryptKey != "" {
+		h.block = bodyCipher(cfg.EncryptKey)
+	}
+	return h, nil
 }

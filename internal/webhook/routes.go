@@ -49,20 +49,28 @@ func (h *Handler) Routes(r chi.Router) {
 // fields (event_id, chat_id, ...) as they become known, so that the final
 // log line of a refusal carries everything learned before it.
 type call struct {
-	rt  route
-	ctx context.Context // the request's, or the long connection's delivery
-	r   *http.Request   // nil for a delivery over the long connection
-	log *zap.Logger
+	rt     route
+	ctx    context.Context // the request's, or the long connection's delivery
+	r      *http.Request   // nil for a delivery over the long connection
+	log    callLog
+	fields [8]zap.Field // log's first fields
 }
 
-func (c *call) with(fields ...zap.Field) { c.log = c.log.With(fields...) }
+func (c *call) with(fields ...zap.Field) { c.log.with(fields...) }
+
+// newCall starts a request's way through the pipeline.
+func (h *Handler) newCall(rt route, r *http.Request) *call {
+	c := &call{rt: rt, ctx: r.Context(), r: r}
+	c.log = newCallLog(h.log, c.fields[:], zap.String("route", string(rt)), zap.String("request_id", requestID(r)))
+	return c
+}
 
 // serve adapts the pipeline to HTTP: it writes the single answer, logs
 // refusals (only our own failures as errors) and records metrics.
 func (h *Handler) serve(rt route) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		c := &call{rt: rt, ctx: r.Context(), r: r, log: h.log.With(zap.String("route", string(rt)), zap.String("request_id", requestID(r)))}
+		c := h.newCall(rt, r)
 		var outcome string
 		if rep, err := h.safely(c, func() (reply, error) { return h.handle(w, c) }); err != nil {
 			outcome = refuse(w, c, err)
@@ -149,7 +157,18 @@ func (h *Handler) handle(w http.ResponseWriter, c *call) (reply, error) {
 // readBody reads at most limit bytes and keeps them: the signature is over
 // these exact bytes.
 func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, error) {
-	raw, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
+	body := http.MaxBytesReader(w, r.Body, limit)
+	var raw []byte
+	var err error
+	if n := r.ContentLength; n > 0 && n <= limit {
+		// The platform says how long its bodies are: one buffer of that
+		// size, rather than ReadAll's growing and copying. net/http ends
+		// the body at that length, so nothing more can be read.
+		raw = make([]byte, n)
+		_, err = io.ReadFull(body, raw)
+	} else {
+		raw, err = io.ReadAll(body)
+	}
 	var tooLarge *http.MaxBytesError
 	switch {
 	case errors.As(err, &tooLarge):

@@ -64,4 +64,6 @@ var (
 	msgRemindAlreadyDone       = flows.Msg{EnUS: "Already done", ZhCN: "已经完成了"}
 	msgRemindDateTooFar        = flows.Msg{EnUS: "Date is more than a year ahead", ZhCN: "日期不能晚于一年以后"}
 	msgRemindPeopleNotUser     = flows.Msg{EnUS: "People to remind: one is not a valid member", ZhCN: "提醒对象中有无效的成员"}
+	msgRemindNothingToSnooze   = flows.Msg{EnUS: "Nothing to snooze: this reminder has not gone off, or it is done", ZhCN: "无需推迟：此提醒尚未发出，或已完成"}
+	msgRemindNext              = flows.Msg{EnUS: "**Next** %s", ZhCN: "**下次** %s"}
 )

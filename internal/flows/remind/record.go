@@ -270,14 +270,25 @@ func ensureScheduled(ctx context.Context, h flows.Host, r *Reminder) error {
 
 // mayCancel: the member who set it and the chat's admins.
 func mayCancel(ctx context.Context, h flows.Host, r *Reminder, openID string) bool {
-	return openID != "" && (openID == r.CreatorID || h.IsAdmin(ctx, r.ChatID, openID))
+	return mayCancelBy(r, openID, func() bool { return h.IsAdmin(ctx, r.ChatID, openID) })
 }
 
 // mayAnswer says who may press Done or Snooze on a fired reminder: those
 // it is for, its creator and admins.
 func mayAnswer(ctx context.Context, h flows.Host, r *Reminder, openID string) bool {
-	return mayCancel(ctx, h, r, openID) || r.Notify == NotifyGroup ||
-		(r.Notify == NotifyPeople && slices.Contains(r.People, openID))
+	return mayAnswerBy(r, openID, func() bool { return h.IsAdmin(ctx, r.ChatID, openID) })
+}
+
+// mayCancelBy and mayAnswerBy are mayCancel and mayAnswer with the admin
+// check as a function, asked only when nothing else decides (the web app
+// lists many reminders and asks them for each).
+func mayCancelBy(r *Reminder, openID string, isAdmin func() bool) bool {
+	return openID != "" && (openID == r.CreatorID || isAdmin())
+}
+
+func mayAnswerBy(r *Reminder, openID string, isAdmin func() bool) bool {
+	return openID != "" && (openID == r.CreatorID || r.Notify == NotifyGroup ||
+		(r.Notify == NotifyPeople && slices.Contains(r.People, openID)) || isAdmin())
 }
 
 func (r *Reminder) post(key string) (int, bool) {

@@ -395,6 +395,11 @@ test('layout: a fired reminder and open forms read whole at 1600, 1280, 900 and 
     await shot(`21-layout-${width}-open-form`);
     assert.deepEqual(await cutElements(), [], `${width} px: something is cut off`);
     assert.deepEqual(await cutPlaceholders(), [], `${width} px: a placeholder is cut off`);
+    if (width >= 1440) {
+      // Wide windows fit the page: the columns scroll, not the page.
+      const [scroll, view] = await page.evaluate(() => [document.documentElement.scrollHeight, window.innerHeight]);
+      assert.ok(scroll <= view + 1, `${width} px: the page is ${scroll} px tall in a ${view} px window`);
+    }
     const { now } = await page.evaluate(() => fetch('/api/clock').then((r) => r.json()));
     assert.deepEqual(await localTimeProblems(now), [], `${width} px: a column does not show its member's local time`);
     if (narrow) {
@@ -404,6 +409,47 @@ test('layout: a fired reminder and open forms read whole at 1600, 1280, 900 and 
       await shot(`22-layout-${width}-todo-form`);
     }
   }
+  await page.setViewportSize({ width: 1680, height: 1000 });
+  assert.deepEqual(pageErrors, [], 'the page threw');
+});
+
+test('chats: every kind, with tabs; a topic group sends its forms to the direct chat', async () => {
+  await page.setViewportSize({ width: 1600, height: 1000 });
+  const tab = (chat) => page.locator(`#chat-tabs [data-chat="${chat}"]`);
+  for (const chat of ['oc_playground', 'oc_launch', 'oc_topics', 'p2p']) await tab(chat).waitFor({ timeout: STEP });
+
+  // The second group: Carol is not in it, and what is said there stays there.
+  await tab('oc_launch').click();
+  assert.equal(await column(CAROL).locator('.composer input').isDisabled(), true, 'Carol can type in a chat she is not in');
+  await column(CAROL).locator('.outside-note').waitFor({ timeout: STEP });
+  await type(ALICE, 'Launch moves to Friday');
+  await column(BOB).locator('li[data-kind="text"]', { hasText: 'Launch moves to Friday' }).waitFor({ timeout: STEP });
+  await tab('oc_playground').click();
+  assert.equal(await column(BOB).locator('li[data-kind="text"]', { hasText: 'Launch moves to Friday' }).count(), 0);
+
+  // The topic group: no ephemeral form; botd sends it to Bob's one-to-one
+  // chat with the bot, as the product does, and the tab says so.
+  await tab('oc_topics').click();
+  await column(BOB).locator('li.welcome', { hasText: 'topic group' }).waitFor({ timeout: STEP });
+  await type(BOB, '/todo Ship the release');
+  await tab('p2p').locator('.unread:not([hidden])').waitFor({ timeout: STEP });
+  assert.equal(await column(BOB).locator('li.ephemeral').count(), 0, 'an ephemeral card in a topic group');
+  await shot('30-topic-group-command');
+  await tab('p2p').click();
+  const form = column(BOB).locator('li.msg[data-kind="card"]', { hasText: 'New todo' });
+  await form.waitFor({ timeout: STEP });
+  assert.equal(await form.getByLabel('Title').inputValue(), 'Ship the release');
+  assert.doesNotMatch(await form.innerText(), /Only visible to you/, 'the direct-chat form is marked ephemeral');
+  assert.equal(await column(ALICE).locator('li.msg[data-kind="card"]', { hasText: 'New todo' }).count(), 0, "Alice sees Bob's direct chat");
+  await shot('31-direct-chat-form');
+  await form.locator('button[data-action="submit"]').click();
+  await column(BOB).locator('.toast', { hasText: 'Todo created' }).waitFor({ timeout: STEP });
+  await tab('oc_topics').click();
+  for (const m of [ALICE, BOB, CAROL]) {
+    await column(m).locator('li.msg[data-kind="card"]', { hasText: 'Ship the release' }).waitFor({ timeout: STEP });
+  }
+  await shot('32-topic-group-final-card');
+  await tab('oc_playground').click();
   await page.setViewportSize({ width: 1680, height: 1000 });
   assert.deepEqual(pageErrors, [], 'the page threw');
 });

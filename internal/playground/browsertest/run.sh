@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Browser test of the playground: builds botd, installs playwright-core from
 # package-lock.json (no browser download) and drives Debian's chromium,
-# headless, against `botd -playground` on a free loopback port. Screenshots
-# of every step go to testoutput/playground/ at the repository root.
+# headless, against `botd -playground` on a free loopback port:
+# playground.test.mjs (the chat), then webapp.test.mjs (botd's web app in
+# the simulated client). Screenshots of every step go to
+# testoutput/playground/ at the repository root.
 # Exits non-zero on any failure. CI installs chromium first:
 #   apt-get install -y chromium
 set -euo pipefail
@@ -28,4 +30,4 @@ echo "--- go build ./cmd/botd"
 echo "--- browser test with $("$chromium" --version 2>/dev/null | head -1)"
 cd "$here"
 BOTD_BIN="$bin/botd" CHROMIUM="$chromium" SCREENSHOTS="${SCREENSHOTS:-$root/testoutput/playground}" \
-  node --test --test-reporter=spec playground.test.mjs
+  node --test --test-concurrency=1 --test-reporter=spec playground.test.mjs webapp.test.mjs

@@ -4,6 +4,7 @@
 // the page never changes what it shows on its own, except the toasts.
 import { renderCard, esc } from './render.js';
 import { ok as callOK, retriedBy } from './calls.js';
+import { initWebApp, openWebApp, refreshWebApp } from './webapp.js';
 
 const state = {
   world: null,
@@ -11,6 +12,8 @@ const state = {
   locale: 'en_us',
   offsetMS: 0,
   calls: new Map(), // seq -> call
+  tab: '', // the chat shown: a group's id, or 'p2p' (each member's one-to-one chat with the bot)
+  seen: new Map(), // tab -> how many items it had when last shown, for the unread marks
 };
 
 const EYE = '<svg aria-hidden="true" viewBox="0 0 24 24" width="13" height="13"><path d="M2 12s3.6-6.5 10-6.5S22 12 22 12s-3.6 6.5-10 6.5S2 12 2 12z" fill="none" stroke="currentColor" stroke-width="2"/><circle cx="12" cy="12" r="3" fill="currentColor"/></svg>';
@@ -71,8 +74,10 @@ function buildColumns() {
       <header class="member-head">
         <span class="avatar av-${esc(m.open_id)}" aria-hidden="true">${esc(initials(m.name))}</span>
         <div class="who"><div class="name">${esc(m.name)}
-          ${m.role === 'admin' ? '<span class="role">Admin</span>' : ''}</div>
-          <div class="sub">${esc(state.world.chat_name)} · ${esc(m.timezone)}</div></div>
+          ${m.role === 'admin' ? '<span class="role">Admin</span>' : ''}
+          ${state.world.web_app ? `<button type="button" class="webapp-open" data-webapp="${esc(m.open_id)}"
+            title="Open botd's web app in ${esc(m.name)}'s (simulated) Feishu client">Web app</button>` : ''}</div>
+          <div class="sub"><span class="sub-chat"></span> · ${esc(m.timezone)}</div></div>
         <div class="member-clock" title="${esc(m.name)}'s local time">local time<time class="local-time" data-tz="${esc(m.timezone)}">–</time></div>
       </header>
       <ol class="timeline" aria-live="polite"></ol>
@@ -83,7 +88,6 @@ function buildColumns() {
           placeholder="Message as ${esc(m.name)}">
         <button type="submit" class="send">Send</button>
       </form>`;
-    $('.timeline', col).appendChild(welcome(m));
     root.appendChild(col);
     const tab = document.createElement('button');
     tab.type = 'button';
@@ -95,7 +99,103 @@ function buildColumns() {
     $('#member-tabs').appendChild(tab);
     $('.composer', col).addEventListener('submit', (ev) => onSend(ev, m));
     $('.timeline', col).addEventListener('click', (ev) => onCardClick(ev, m));
+    $('.webapp-open', col)?.addEventListener('click', () => openWebApp(m));
   }
+}
+
+// ---- chats -------------------------------------------------------------------
+
+const MODE_LABEL = { group: 'group', topic: 'topic group', p2p: 'one-to-one with the bot' };
+
+// chatOf is the chat member sees under the current tab: the group, or
+// their own one-to-one chat with the bot; null when they are not in it.
+function chatOf(member, tab = state.tab) {
+  if (tab === 'p2p') return state.world.chats.find((c) => c.mode === 'p2p' && c.members.includes(member)) || null;
+  const c = state.world.chats.find((x) => x.id === tab);
+  return c && c.members.includes(member) ? c : null;
+}
+
+function tabLabel(tab) {
+  if (tab === 'p2p') return `${state.world.bot_name} · direct`;
+  const c = state.world.chats.find((x) => x.id === tab);
+  return c ? `# ${c.name}` : tab;
+}
+
+// tabCount is how many items every member sees under tab, for the unread marks.
+function tabCount(tab) {
+  if (!state.view) return 0;
+  let n = 0;
+  for (const m of state.world.members) {
+    const c = chatOf(m.open_id, tab);
+    if (c) n += (state.view.chats[c.id]?.[m.open_id] || []).length;
+  }
+  return n;
+}
+
+function tabs() {
+  const out = state.world.chats.filter((c) => c.mode !== 'p2p').map((c) => c.id);
+  if (state.world.chats.some((c) => c.mode === 'p2p')) out.push('p2p');
+  return out;
+}
+
+function buildChatTabs() {
+  const bar = $('#chat-tabs');
+  for (const tab of tabs()) {
+    const c = state.world.chats.find((x) => x.id === tab);
+    const b = document.createElement('button');
+    b.type = 'button';
+    b.className = 'chat-tab';
+    b.setAttribute('role', 'tab');
+    b.dataset.chat = tab;
+    b.title = tab === 'p2p' ? "Each member's one-to-one chat with the bot" : `${c.name}: a ${MODE_LABEL[c.mode]} of ${c.members.map((id) => memberById(id)?.name || id).join(', ')}`;
+    b.innerHTML = `<span class="tab-name">${esc(tabLabel(tab))}</span>${c && c.mode === 'topic' ? '<span class="tab-kind">topics</span>' : ''}<span class="unread" hidden></span>`;
+    b.addEventListener('click', () => showChat(tab));
+    bar.appendChild(b);
+  }
+}
+
+// markUnread shows, on every tab not shown, how many items arrived since it was.
+function markUnread() {
+  for (const b of document.querySelectorAll('#chat-tabs .chat-tab')) {
+    const tab = b.dataset.chat;
+    const n = tabCount(tab);
+    if (tab === state.tab || !state.seen.has(tab)) state.seen.set(tab, n);
+    const fresh = n - state.seen.get(tab);
+    const badge = $('.unread', b);
+    badge.hidden = fresh <= 0;
+    badge.textContent = fresh > 0 ? String(fresh) : '';
+  }
+}
+
+// showChat switches every column to another chat.
+function showChat(tab) {
+  state.tab = tab;
+  document.querySelectorAll('#chat-tabs .chat-tab').forEach((b) => b.setAttribute('aria-selected', String(b.dataset.chat === tab)));
+  $('#chat-title').textContent = tabLabel(tab);
+  document.title = `${tabLabel(tab)} · botd playground`;
+  for (const m of state.world.members) {
+    const col = $(`section.member[data-member="${m.open_id}"]`);
+    const c = chatOf(m.open_id);
+    col.classList.toggle('outside', !c);
+    $('.sub-chat', col).textContent = c ? (c.mode === 'p2p' ? `chat with ${state.world.bot_name}` : `#${c.name}`) : 'not in this chat';
+    const list = $('.timeline', col);
+    list.replaceChildren(c ? welcome(m, c) : outside(m));
+    $('.toasts', col).replaceChildren(); // a toast belongs to a card of the chat left
+    const input = $('.composer input', col);
+    input.disabled = !c;
+    $('.composer .send', col).disabled = !c;
+    input.placeholder = c ? `Message as ${m.name}` : `${m.name} is not in this chat`;
+  }
+  renderColumns();
+}
+
+// outside is what a member's column shows for a chat they are not in.
+function outside(m) {
+  const li = document.createElement('li');
+  li.className = 'outside-note';
+  li.dataset.messageId = 'welcome';
+  li.textContent = `${m.name} is not a member of ${tabLabel(state.tab)}, so this column shows nothing here.`;
+  return li;
 }
 
 // showMember picks the column shown when the columns are tabs (narrow
@@ -106,18 +206,27 @@ function showMember(id) {
 }
 
 // welcome is the page's own first message in every column (botd sends
-// nothing until spoken to): what the playground is and the flows' example
+// nothing until spoken to): what the chat is and the flows' example
 // commands (the registry's), each of which fills in the message box.
-function welcome(m) {
+function welcome(m, chat) {
   const li = document.createElement('li');
   li.className = 'msg bot welcome';
   li.dataset.messageId = 'welcome';
   const examples = [...(state.world.examples || []), '/help'];
+  const others = chat.members.filter((id) => id !== m.open_id).map((id) => memberById(id)?.name || id);
+  let intro;
+  if (chat.mode === 'p2p') {
+    intro = `This is ${esc(m.name)}'s one-to-one chat with ${esc(state.world.bot_name)}: commands work here too, and the forms of a topic group arrive here.`;
+  } else if (chat.mode === 'topic') {
+    intro = `This is <b>#${esc(chat.name)}</b>, a topic group, as ${esc(m.name)} sees it. Topic groups have no "only visible to you" cards: botd sends ${esc(m.name)}'s forms to the <b>${esc(state.world.bot_name)} · direct</b> tab, and the finished card comes back here.`;
+  } else {
+    intro = `Hi ${esc(m.name)}! This is <b>#${esc(chat.name)}</b> as ${esc(m.name)} sees it${others.length ? `, with ${esc(others.join(' and '))}` : ''}; the other columns are the other members.`;
+  }
   li.innerHTML = `
     <span class="avatar av-bot" aria-hidden="true">${esc(initials(state.world.bot_name))}</span>
     <div class="msg-main">
       <div class="meta"><span class="sender">${esc(state.world.bot_name)}</span><span class="bot-tag">Bot</span><span class="eph-mark">playground tip</span></div>
-      <div class="bubble">Hi ${esc(m.name)}! This is <b>#${esc(state.world.chat_name)}</b> as ${esc(m.name)} sees it; the other columns are the other members.
+      <div class="bubble">${intro}
         Times ${esc(m.name)} types are in ${esc(m.name)}'s zone, ${esc(m.timezone)}: "tomorrow" is ${esc(m.name)}'s tomorrow. Try a command:
         <span class="examples">${examples.map((e) => `<button type="button" class="example" data-example="${esc(e)}">${esc(e)}</button>`).join('')}</span></div>
     </div>`;
@@ -138,7 +247,7 @@ async function onSend(ev, m) {
   if (!text) return;
   input.value = '';
   try {
-    const res = await api('/api/send', { member: m.open_id, text });
+    const res = await api('/api/send', { member: m.open_id, chat: chatOf(m.open_id)?.id, text });
     if (res.status !== 200) toast(m.open_id, 'error', `botd answered HTTP ${res.status}`);
   } catch (err) {
     toast(m.open_id, 'error', err.message);
@@ -191,12 +300,14 @@ function mentionText(text) {
 
 function renderColumns() {
   if (!state.view) return;
+  markUnread();
   for (const m of state.world.members) {
     const list = $(`[data-member="${m.open_id}"] .timeline`);
-    const items = state.view.columns[m.open_id] || [];
+    const c = chatOf(m.open_id);
+    const items = (c && state.view.chats[c.id]?.[m.open_id]) || [];
     const existing = new Map([...list.children].map((li) => [li.dataset.messageId, li]));
     let ref = list.firstChild;
-    if (ref?.classList.contains('welcome')) ref = ref.nextSibling; // the page's own, always first
+    if (ref?.dataset.messageId === 'welcome') ref = ref.nextSibling; // the page's own, always first
     let added = false;
     for (const it of items) {
       let li = existing.get(it.id);
@@ -248,7 +359,7 @@ async function onCardClick(ev, m) {
     return;
   }
   if (action !== 'callback' && action !== 'submit') return;
-  const req = { member: m.open_id, message_id: li.dataset.messageId, button: btn.dataset.button };
+  const req = { member: m.open_id, chat: chatOf(m.open_id)?.id, message_id: li.dataset.messageId, button: btn.dataset.button };
   if (action === 'submit' && form) {
     const fields = formFields(form);
     const missing = fields.filter((f) => f.el.required && (Array.isArray(f.value) ? !f.value.length : f.value === ''));
@@ -413,6 +524,7 @@ function connect() {
     state.offsetMS = state.view.offset_ms;
     showClock();
     renderColumns();
+    refreshWebApp();
     document.body.dataset.live = 'true';
   });
   es.onerror = () => { document.body.dataset.live = 'false'; };
@@ -420,9 +532,10 @@ function connect() {
 
 async function main() {
   state.world = await api('/api/world');
-  $('#chat-title').textContent = `# ${state.world.chat_name}`;
-  document.title = `${state.world.chat_name} · botd playground`;
+  buildChatTabs();
   buildColumns();
+  initWebApp({ world: state.world, api, chatOf: (member) => chatOf(member) });
+  showChat(state.world.chat_id);
   showMember(state.world.members[0].open_id);
   $('#clock-label').textContent = `Simulated time (your browser, ${zoneLabel(new Date(), undefined)})`;
   wireControls();
