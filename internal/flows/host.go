@@ -143,6 +143,14 @@ func (e *Engine) IsAdmin(ctx context.Context, chatID, openID string) bool {
 	return e.isAdmin(ctx, chatID, openID)
 }
 
+// IsMember tells whether openID is a member of chatID, from the member
+// directory (MemberSource); the web app names only chats its member is in.
+func (e *Engine) IsMember(ctx context.Context, chatID, openID string) (bool, error) {
+	ctx, cancel := context.WithTimeout(ctx, memberLookupTimeout)
+	defer cancel()
+	return e.deps.Members.IsMember(ctx, chatID, openID)
+}
+
 // RefuseNonMember implements Host.
 func (e *Engine) RefuseNonMember(ctx context.Context, chatID, openID, soleMember, locale string, log *zap.Logger) *Answer {
 	if log == nil {

@@ -25,6 +25,9 @@ import (
 //	                            is the chat's open todos, by creation ms
 //	P ixv:{P KINDs:INDEX} hash  id -> "VERSION:MS": the record version each
 //	                            entry of that index was written for (records.go)
+//	P webshare:KIND:ID   hash   message id -> "MS JSON": copies of a record's
+//	                            card shared from the web app (shares.go),
+//	                            newest 50   TTL: RecordTTL
 //	P fair:m:{CHAT}:OPEN_ID  string  commands counted in the fair-use window   TTL: the window
 //	P fair:c:{CHAT}          string  the chat's commands in the window        TTL: the window
 //	P fair:n:{CHAT}:OPEN_ID  string  "slow down" notice sent in this window   TTL: to the window's end

@@ -357,7 +357,7 @@ func (s *Store) ListRecords(ctx context.Context, kind, index string, offset, lim
 
 // reservedKinds are the first words of botd's other keys (keys.go): a
 // record kind, or its indexes' "{kind}s", must never be one of them.
-var reservedKinds = []string{"itx", "cmd", "claim", "cache", "outbox", "fair", "member", "due", "ixv", "rl", "job"}
+var reservedKinds = []string{"itx", "cmd", "claim", "cache", "outbox", "fair", "member", "due", "ixv", "rl", "job", "webshare"}
 
 // checkRecord refuses a kind or id that could make a key outside the
 // record's own: a kind is a lower-case word (not ending in "s", so that a

@@ -315,36 +315,45 @@ const (
 
 // nameChats fills in ChatName.
 func (h *Handler) nameChats(ctx context.Context, items []Item) {
-	if h.chats == nil || len(items) == 0 {
-		return
-	}
 	var ids []string
 	for _, it := range items {
-		if !slices.Contains(ids, it.ChatID) && len(ids) < maxChatLookups {
+		if !slices.Contains(ids, it.ChatID) {
 			ids = append(ids, it.ChatID)
 		}
 	}
+	names := h.chatNames(ctx, ids)
+	for i := range items {
+		items[i].ChatName = names[items[i].ChatID]
+	}
+}
+
+// chatNames names the first maxChatLookups of ids; a chat it cannot name
+// is left out.
+func (h *Handler) chatNames(ctx context.Context, ids []string) map[string]string {
+	names := make(map[string]string, len(ids))
+	if h.chats == nil || len(ids) == 0 {
+		return names
+	}
+	ids = ids[:min(len(ids), maxChatLookups)]
 	ctx, cancel := context.WithTimeout(ctx, chatNamesBudget)
 	defer cancel()
-	names := make([]string, len(ids))
+	var mu sync.Mutex
 	sem := make(chan struct{}, chatLookupsAtOnce)
 	var wg sync.WaitGroup
-	for i, id := range ids {
+	for _, id := range ids {
 		wg.Go(func() {
 			sem <- struct{}{}
 			defer func() { <-sem }()
 			ch, err := h.chats.ChatInfo(ctx, id)
-			if err != nil {
+			if err != nil || ch.Name == "" {
 				h.log.Debug("webapp: no chat name", zap.String("chat_id", id), zap.Error(err))
 				return
 			}
-			names[i] = ch.Name
+			mu.Lock()
+			names[id] = ch.Name
+			mu.Unlock()
 		})
 	}
 	wg.Wait()
-	for i := range items {
-		if j := slices.Index(ids, items[i].ChatID); j >= 0 {
-			items[i].ChatName = names[j]
-		}
-	}
+	return names
 }

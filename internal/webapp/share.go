@@ -3,6 +3,7 @@ package webapp
 import (
 	"errors"
 	"net/http"
+	"slices"
 
 	"go.uber.org/zap"
 
@@ -88,7 +89,9 @@ type sentCard struct {
 // is answered with its own card. Entries whose status is not 0 or whose
 // ids are malformed are skipped; at most 10 entries per call (the most
 // tt.sendMessageCard sends); lang is the one the card was asked for with
-// (as for share). Answers {"recorded": N}.
+// (as for share). Answers {"recorded": N, "chat_names": {CHAT_ID: NAME}},
+// the names of the chats the copies went to, for the page's outcome (a
+// chat botd cannot name, or the member is not in, is left out).
 func (h *Handler) handleShares(w http.ResponseWriter, r *http.Request) {
 	var req struct {
 		SendCardInfo []sentCard `json:"sendCardInfo"`
@@ -132,7 +135,22 @@ func (h *Handler) handleShares(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusServiceUnavailable, "cannot record the shares; try again")
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]int{"recorded": n})
+	// The chat ids come from the page: only the chats the member is in are
+	// named, so that a forged id cannot reveal the name of another chat
+	// botd is in.
+	var chats []string
+	for _, sh := range shares {
+		if slices.Contains(chats, sh.ChatID) {
+			continue
+		}
+		if in, err := h.engine.IsMember(r.Context(), sh.ChatID, s.OpenID); err == nil && in {
+			chats = append(chats, sh.ChatID)
+		}
+	}
+	writeJSON(w, http.StatusOK, struct {
+		Recorded  int               `json:"recorded"`
+		ChatNames map[string]string `json:"chat_names"`
+	}{n, h.chatNames(r.Context(), chats)})
 }
 
 // readOptionalBody is readBody for a body that may be empty.

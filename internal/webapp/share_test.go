@@ -81,6 +81,17 @@ func TestShareThroughTheClient(t *testing.T) {
 	if a.status != http.StatusOK || a.body["recorded"] != float64(1) {
 		t.Fatalf("shares: %d %s", a.status, a.raw)
 	}
+	if names, _ := a.body["chat_names"].(map[string]any); len(names) != 1 || names["oc_teamb"] != "Team B" {
+		t.Fatalf("shares named %v, want only Team B", a.body["chat_names"])
+	}
+	// A chat the member is not in is not named, whatever the page says.
+	p.sim.AddChat(feishusim.Chat{ID: "oc_private", Name: "Board", Members: []string{bob}, BotIsMember: true})
+	forged := []map[string]any{{"status": 0, "openChatId": "oc_private", "openMessageId": "om_forged"}}
+	a = rp.do(t, http.MethodPost, "/app/api/items/"+todoID+"/shares", map[string]any{"sendCardInfo": forged},
+		map[string]string{"Cookie": cookie, "Origin": rp.srv.URL})
+	if names, _ := a.body["chat_names"].(map[string]any); a.status != http.StatusOK || len(names) != 0 {
+		t.Fatalf("a chat alice is not in: %d %s", a.status, a.raw)
+	}
 
 	// Bob clicks Mark done on the copy in Team B.
 	ans, err := rp.engine.HandleAction(t.Context(), flows.Action{OperatorID: bob, MessageID: sent[0].OpenMessageID,

@@ -53,12 +53,13 @@ type Records interface {
 // Engine is the flow engine (flows.Engine): the web app presses a record's
 // group-card buttons through it, so the flow's own rules and effects
 // apply, renders and records the copies members share, and asks it who
-// is an admin of a chat.
+// is an admin or a member of a chat.
 type Engine interface {
 	PressWeb(ctx context.Context, flowName, id, action, operatorID string) (flows.Answer, error)
 	ShareCard(ctx context.Context, flowName, id, lang string) (*card.V1, error)
 	RecordShares(ctx context.Context, flowName, id string, shares []flows.Share) (int, error)
 	IsAdmin(ctx context.Context, chatID, openID string) bool
+	IsMember(ctx context.Context, chatID, openID string) (bool, error)
 }
 
 // Chats looks chats up, through the engine's cache (flows.ChatInfoSource):
