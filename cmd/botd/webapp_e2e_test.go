@@ -141,7 +141,7 @@ func TestWebAppActionAndShare(t *testing.T) {
 		t.Fatalf("sendMessageCard: %d %v %v", code, sent, failed)
 	}
 	st, raw = page.do(http.MethodPost, "/app/api/items/"+id+"/shares", map[string]any{"sendCardInfo": sent, "lang": "en"})
-	if st != http.StatusOK || string(raw) != `{"recorded":1}` {
+	if st != http.StatusOK || string(raw) != `{"recorded":1,"chat_names":{"`+other+`":"Elsewhere"}}` {
 		t.Fatalf("shares: %d %s", st, raw)
 	}
 
