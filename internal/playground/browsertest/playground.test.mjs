@@ -299,6 +299,15 @@ function cutElements() {
         }
       }
     }
+    // The top bar's controls (clock, fast-forward, language) stay inside
+    // the window: they wrap rather than run off its right edge.
+    for (const el of document.querySelectorAll('.topbar button, .topbar input, .topbar select, .topbar a, .topbar time')) {
+      if (el.offsetParent === null) continue;
+      const b = el.getBoundingClientRect();
+      if (b.right > window.innerWidth + 1 || b.left < -1) {
+        out.push(`top bar: ${el.tagName.toLowerCase()} "${(el.textContent || el.id).trim().slice(0, 30)}" is outside the window`);
+      }
+    }
     return out;
   });
 }
