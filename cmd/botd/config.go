@@ -56,6 +56,11 @@ type Config struct {
 	Locale            string        `yaml:"locale"`
 	ShutdownTimeout   time.Duration `yaml:"shutdown_timeout"`
 	JobWorkers        int           `yaml:"job_workers"`
+	// EncryptKeyPrevious and VerificationTokenPrevious are accepted besides
+	// the current ones while a change made in the console takes effect
+	// (README "Rotating the encrypt key or verification token").
+	EncryptKeyPrevious        Secret `yaml:"encrypt_key_previous"`
+	VerificationTokenPrevious Secret `yaml:"verification_token_previous"`
 	// OrphanAfter is how long a running job's worker may miss its
 	// heartbeats before any replica takes the job for orphaned (its process
 	// died) and runs it again (internal/jobs/orphans.go).
@@ -68,6 +73,10 @@ type Config struct {
 	// platform POSTs to /webhook/event and /webhook/card) or "websocket"
 	// (botd opens the platform's long connection; self-built apps only).
 	EventMode string `yaml:"event_mode"`
+	// AppType is what kind of app botd runs as: "self_built" (企业自建应用,
+	// one tenant) or "store" (应用商店应用: every tenant that installs it,
+	// each one's state kept apart; webhooks only).
+	AppType string `yaml:"app_type"`
 	// Quotas are the platform's rate limits botd paces to when RateLimits
 	// is "documented"; the defaults are the documented figures. File only.
 	Quotas Quotas `yaml:"quotas"`
@@ -142,6 +151,10 @@ func (c Config) App() app.Config {
 		FairUse:             flows.FairUse(c.FairUse),
 		ShutdownTimeout:     c.ShutdownTimeout,
 		EventMode:           c.EventMode,
+		AppType:             c.AppType,
+		// A rotation's previous secrets; empty: none.
+		PreviousEncryptKey:        string(c.EncryptKeyPrevious),
+		PreviousVerificationToken: string(c.VerificationTokenPrevious),
 		WebApp: webapp.Config{
 			SessionTTL:          c.WebApp.SessionTTL,
 			TrustForwardedProto: c.WebApp.TrustForwardedProto == "on",
@@ -212,6 +225,7 @@ func Default() Config {
 		FairUse:             FairUse(flows.DefaultFairUse()),
 		LegacyCardCallbacks: "off",
 		EventMode:           app.EventModeWebhook,
+		AppType:             app.AppTypeSelfBuilt,
 		WebApp:              WebApp{SessionTTL: webapp.DefaultSessionTTL, TrustForwardedProto: "off"},
 	}
 }
@@ -323,6 +337,18 @@ func (c Config) Validate() error {
 	default:
 		bad("event_mode %q: want %s or %s", c.EventMode, app.EventModeWebhook, app.EventModeWebSocket)
 	}
+	switch c.AppType {
+	case app.AppTypeSelfBuilt:
+	case app.AppTypeStore:
+		if websocket {
+			// The platform offers the long connection to self-built apps
+			// only (feishu-platform.md §5): a store app's events come to
+			// the event URL, the app_ticket among them.
+			bad("app_type store: event_mode websocket is for self-built apps only; use event_mode webhook")
+		}
+	default:
+		bad("app_type %q: want %s or %s", c.AppType, app.AppTypeSelfBuilt, app.AppTypeStore)
+	}
 	if c.VerificationToken == "" && !websocket {
 		// Every request carries it; without it anyone who finds the URL
 		// could forge events. (The encrypt key is strongly recommended
@@ -330,6 +356,8 @@ func (c Config) Validate() error {
 		// connection needs neither: botd dials it with the app secret.
 		bad("verification_token (BOTD_VERIFICATION_TOKEN) is required with event_mode webhook")
 	}
+	validatePrevious(bad, "encrypt_key", c.EncryptKey, c.EncryptKeyPrevious)
+	validatePrevious(bad, "verification_token", c.VerificationToken, c.VerificationTokenPrevious)
 	switch c.OpenBaseURL {
 	case "feishu", "lark":
 	default:
@@ -409,6 +437,19 @@ func (c Config) Validate() error {
 	c.WebApp.validate(bad)
 	c.validateFlows(bad)
 	return errors.Join(errs...)
+}
+
+// validatePrevious checks the previous secret of a rotation against the
+// current one. Neither value is ever quoted.
+func validatePrevious(bad func(string, ...any), key string, current, previous Secret) {
+	env := "BOTD_" + strings.ToUpper(key)
+	switch {
+	case previous == "":
+	case current == "":
+		bad("%s_previous (%s_PREVIOUS) is set without %s (%s): a previous secret is only for a rotation to a new one", key, env, key, env)
+	case previous == current:
+		bad("%s_previous (%s_PREVIOUS) equals %s: set the new value as %s and the old one as %s_previous", key, env, key, key, key)
+	}
 }
 
 // validate reports the webapp block's problems through bad.

@@ -51,6 +51,9 @@ type Config struct {
 	Timezone          *time.Location // default zone for dates in commands
 	Locale            string         // default card language
 	JobWorkers        int
+	// PreviousEncryptKey and PreviousVerificationToken are accepted besides
+	// the current ones during a rotation (webhook.Config); empty: none.
+	PreviousEncryptKey, PreviousVerificationToken string
 	// OrphanAfter is how long a job's worker may miss its heartbeats before
 	// the job is run again elsewhere (jobs.Config.OrphanAfter); zero: 10 s.
 	OrphanAfter time.Duration
@@ -66,6 +69,11 @@ type Config struct {
 
 	// EventMode is EventModeWebhook (empty means it) or EventModeWebSocket.
 	EventMode string
+
+	// AppType is AppTypeSelfBuilt (empty means it) or AppTypeStore: a store
+	// app serves many tenants, every key, job and token scoped by tenant
+	// (store.go). A store app takes events over webhooks only.
+	AppType string
 
 	// WebApp configures the web app at /app/ (session life, proxy trust,
 	// page hosts); its AppID and Now are filled in by New.
@@ -95,6 +103,8 @@ type App struct {
 	onStop   []func(context.Context) error // teardown, run in reverse order
 
 	recv *longconn.Receiver // websocket mode's long connection; nil in webhook mode
+
+	bots *tenantBots // a store app's bot open_id per tenant; nil for a self-built app
 
 	// backfill puts records older than the member indexes into them, once
 	// (flows.Engine.BackfillMemberIndexes); Start runs it in the background.
@@ -131,7 +141,14 @@ func New(ctx context.Context, cfg Config, log *zap.Logger, opts Options) (_ *App
 	}
 	a.onStop = append(a.onStop, func(context.Context) error { return a.redis.Close() })
 
+	if err := checkAppType(cfg); err != nil {
+		return nil, err
+	}
+	// A store app's state is every tenant's, each under its own keys; a
+	// self-built app's keys stay as they always were.
+	scoped := state.WithTenants(cfg.storeApp())
 	a.open, err = ephemeral.New(ephemeral.Config{
+		AppType:    cfg.AppType,
 		AppID:      cfg.AppID,
 		AppSecret:  cfg.AppSecret,
 		BaseURL:    cfg.OpenBaseURL,
@@ -143,18 +160,26 @@ func New(ctx context.Context, cfg Config, log *zap.Logger, opts Options) (_ *App
 	}
 	a.onStop = append(a.onStop, func(context.Context) error { a.open.Close(); return nil })
 
-	store := state.New(a.redis.Client, 0, opts.Now)
-	limiter, err := ratelimit.New(a.redis.Client, cfg.Limits, ratelimit.Options{Registerer: reg, Logger: log.Named("ratelimit")})
+	store := state.New(a.redis.Client, 0, opts.Now, scoped)
+	limiter, err := ratelimit.New(a.redis.Client, cfg.Limits, ratelimit.Options{Registerer: reg, Logger: log.Named("ratelimit"),
+		PerTenant: cfg.storeApp()})
 	if err != nil {
 		return nil, err
 	}
 	a.queue = jobs.New(a.redis.Client, jobs.Config{Metrics: reg, Concurrency: cfg.JobWorkers, PollInterval: jobPollInterval,
-		ShutdownTimeout: jobsShutdownTimeout(cfg.ShutdownTimeout), OrphanAfter: cfg.OrphanAfter}, log)
+		ShutdownTimeout: jobsShutdownTimeout(cfg.ShutdownTimeout), OrphanAfter: cfg.OrphanAfter, Tenants: cfg.storeApp()}, log)
 	schedMetrics := schedule.NewMetrics(reg)
 	lookups := pacedLookups{open: a.open, l: limiter}
-	members := newMemberDirectory(lookups, state.NewMembers(a.redis.Client, memberTTLs, nil), log.Named("members"))
+	members := newMemberDirectory(lookups, state.NewMembers(a.redis.Client, memberTTLs, nil, scoped), log.Named("members"))
 	a.onStop = append(a.onStop, func(context.Context) error { members.Close(); return nil })
-	chats := &chatDirectory{open: lookups, cache: state.NewCache(a.redis.Client), ttl: chatInfoTTL, log: log.Named("chats")}
+	chats := &chatDirectory{open: lookups, cache: state.NewCache(a.redis.Client, scoped), ttl: chatInfoTTL, log: log.Named("chats")}
+	botOpenID := func(string) string { return a.botID.get() }
+	if cfg.storeApp() {
+		bctx, cancel := context.WithCancel(context.Background())
+		a.onStop = append(a.onStop, func(context.Context) error { cancel(); return nil })
+		a.bots = newTenantBots(bctx, a.open, log.Named("bots"))
+		botOpenID = a.bots.get
+	}
 	a.engine = flows.New(flows.Deps{
 		Store:           store,
 		Records:         store,
@@ -162,7 +187,7 @@ func New(ctx context.Context, cfg Config, log *zap.Logger, opts Options) (_ *App
 		Sender:          ratelimit.NewSender(a.open, limiter),
 		Jobs:            a.queue,
 		Logger:          log,
-		BotOpenID:       a.botID.get,
+		BotOpenID:       botOpenID,
 		DefaultLocale:   cfg.Locale,
 		DefaultTimezone: cfg.Timezone,
 		Outbox:          store,
@@ -172,7 +197,7 @@ func New(ctx context.Context, cfg Config, log *zap.Logger, opts Options) (_ *App
 		Members:         members,
 		Shares:          store,
 		FairUse:         cfg.FairUse,
-		FairUseCounter:  state.NewFairUse(a.redis.Client),
+		FairUseCounter:  state.NewFairUse(a.redis.Client, scoped),
 		Rules:           cfg.Rules,
 		Templates:       cfg.Templates,
 		TemplateCard: func(t flows.Template, vars map[string]any) any {
@@ -184,9 +209,15 @@ func New(ctx context.Context, cfg Config, log *zap.Logger, opts Options) (_ *App
 	// schedule), and any one of them alive keeps reminders firing.
 	a.sched = schedule.New(store, a.engine.EnqueueDue, schedule.Config{Now: opts.Now, Metrics: schedMetrics}, log)
 	a.runner = a.engine
+	var tenants *tenantRunner // a store app's: the engine, and tenants' removal
+	if cfg.storeApp() {
+		tenants = &tenantRunner{Engine: a.engine, store: store, appKeys: state.NewCache(a.redis.Client), open: a.open,
+			bots: a.bots, queue: a.queue, log: log.Named("tenants")}
+		a.runner = tenants
+	}
 	// The queue takes the kinds the flows declare, with their policies; a
 	// bad or conflicting declaration stops botd here.
-	if err := a.queue.Register(a.engine.JobSpecs()...); err != nil {
+	if err := a.queue.Register(a.runner.(interface{ JobSpecs() []flows.JobSpec }).JobSpecs()...); err != nil {
 		return nil, err
 	}
 
@@ -199,6 +230,13 @@ func New(ctx context.Context, cfg Config, log *zap.Logger, opts Options) (_ *App
 		EncryptKey:          cfg.EncryptKey,
 		LegacyCardCallbacks: cfg.LegacyCardCallbacks,
 		LongConnection:      cfg.longConnection(),
+		// A rotation's previous secrets; empty: none.
+		PreviousEncryptKey:        cfg.PreviousEncryptKey,
+		PreviousVerificationToken: cfg.PreviousVerificationToken,
+		StoreApp:                  cfg.storeApp(),
+		OnAppTicket:               storeHook(tenants, func(ctx context.Context, ticket string) error { return a.open.SetAppTicket(ctx, ticket) }),
+		OnTenantRemoved:           storeHook(tenants, func(ctx context.Context, key string) error { return tenants.tenantRemoved(ctx, key) }),
+		OnTenantInstalled:         storeHook(tenants, func(ctx context.Context, key string) error { return tenants.tenantInstalled(ctx, key) }),
 	}, a.engine, store, log.Named("webhook"), reg)
 	if err != nil {
 		return nil, err
@@ -218,7 +256,8 @@ func New(ctx context.Context, cfg Config, log *zap.Logger, opts Options) (_ *App
 	}
 	webCfg := cfg.WebApp
 	webCfg.AppID, webCfg.Now, webCfg.DefaultLocale = cfg.AppID, opts.Now, cfg.Locale
-	webapp.New(webCfg, webapp.Deps{Open: a.open, Cache: state.NewCache(a.redis.Client), Records: store, Engine: a.engine, Chats: chats},
+	webCfg.StoreApp = cfg.storeApp()
+	webapp.New(webCfg, webapp.Deps{Open: a.open, Cache: state.NewCache(a.redis.Client, scoped), Records: store, Engine: a.engine, Chats: chats},
 		log.Named("webapp")).Routes(r)
 	a.backfill = func(ctx context.Context) error { return a.engine.BackfillMemberIndexes(ctx, store) }
 	r.Get("/healthz", func(w http.ResponseWriter, _ *http.Request) { writeText(w, http.StatusOK, "ok") })
@@ -274,7 +313,11 @@ func (a *App) Start(ctx context.Context) error {
 	if a.metrics != nil {
 		go a.serve(a.metrics, a.metLn)
 	}
-	go a.botID.resolve(ctx, a.open, a.log, a.stopped)
+	if a.cfg.storeApp() {
+		go a.startStoreApp(ctx)
+	} else {
+		go a.botID.resolve(ctx, a.open, a.log, a.stopped)
+	}
 	go a.runBackfill()
 	a.startReceiving(ctx)
 	a.log.Info("botd listening", zap.String("addr", ln.Addr().String()), zap.String("metrics_addr", a.MetricsAddr()),

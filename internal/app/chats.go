@@ -15,6 +15,7 @@ import (
 	"github.com/botd/botd/internal/ephemeral"
 	"github.com/botd/botd/internal/flows"
 	"github.com/botd/botd/internal/ratelimit"
+	"github.com/botd/botd/internal/tenant"
 )
 
 // chatInfoTTL is how long a chat's mode, owner and managers are trusted.
@@ -57,9 +58,19 @@ type chatDirectory struct {
 
 	// local keeps answers in memory for a few seconds in front of Redis:
 	// every command looks its chat up inside the webhook request, and a busy
-	// chat would otherwise cost a Redis round trip per message.
+	// chat would otherwise cost a Redis round trip per message. Keyed by
+	// tenant and chat (localKey): a store app's tenants may share chat ids.
 	mu    sync.Mutex
 	local map[string]localChat
+}
+
+// localKey is chatID's key in local: "TENANT/CHAT" when ctx carries a
+// tenant (a store app's; the Redis cache is scoped by state itself).
+func localKey(ctx context.Context, chatID string) string {
+	if key, ok := tenant.From(ctx); ok {
+		return tenant.Qualify(key, chatID)
+	}
+	return chatID
 }
 
 type localChat struct {
@@ -91,24 +102,24 @@ func (d *chatDirectory) clock() time.Time {
 	return time.Now()
 }
 
-func (d *chatDirectory) fromMemory(chatID string) (localChat, bool) {
+func (d *chatDirectory) fromMemory(ctx context.Context, chatID string) (localChat, bool) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	c, ok := d.local[chatID]
+	c, ok := d.local[localKey(ctx, chatID)]
 	if !ok || d.clock().After(c.expires) {
 		return localChat{}, false
 	}
 	return c, true
 }
 
-func (d *chatDirectory) remember(chatID string, c localChat, ttl time.Duration) {
+func (d *chatDirectory) remember(ctx context.Context, chatID string, c localChat, ttl time.Duration) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if d.local == nil || len(d.local) >= localChatMax {
 		d.local = make(map[string]localChat) // crude but bounded: start over
 	}
 	c.expires = d.clock().Add(min(localChatTTL, ttl))
-	d.local[chatID] = c
+	d.local[localKey(ctx, chatID)] = c
 }
 
 // failure turns a cached failure into the error a lookup returns.
@@ -124,7 +135,7 @@ var _ flows.ChatInfoSource = (*chatDirectory)(nil)
 // ChatInfo returns the chat's kind and admins. A chat the bot is not in (or
 // that is gone) comes back as an error wrapping flows.ErrChatGone.
 func (d *chatDirectory) ChatInfo(ctx context.Context, chatID string) (*flows.ChatInfo, error) {
-	if c, ok := d.fromMemory(chatID); ok {
+	if c, ok := d.fromMemory(ctx, chatID); ok {
 		if c.failed != "" {
 			return nil, failure(chatID, c.failed)
 		}
@@ -151,7 +162,7 @@ func (d *chatDirectory) ChatInfo(ctx context.Context, chatID string) (*flows.Cha
 		return nil, fmt.Errorf("chat %s: %w", chatID, err)
 	}
 	ch := &flows.ChatInfo{Mode: c.Mode, Name: c.Name, OwnerID: c.OwnerID, ManagerIDs: c.ManagerIDs, Status: c.Status}
-	d.remember(chatID, localChat{info: *ch}, d.ttl)
+	d.remember(ctx, chatID, localChat{info: *ch}, d.ttl)
 	if raw, err := json.Marshal(ch); err == nil {
 		if err := d.cache.Set(ctx, "chat:"+chatID, string(raw), d.ttl); err != nil {
 			d.log.Warn("cannot cache chat info", zap.String("chat_id", chatID), zap.Error(err))
@@ -174,7 +185,7 @@ func (d *chatDirectory) fromCache(ctx context.Context, chatID string) (*flows.Ch
 	if err := json.Unmarshal([]byte(raw), &ch); err != nil {
 		return nil, false
 	}
-	d.remember(chatID, localChat{info: ch}, d.ttl)
+	d.remember(ctx, chatID, localChat{info: ch}, d.ttl)
 	return &ch, true
 }
 
@@ -192,12 +203,12 @@ func (d *chatDirectory) cachedFailure(ctx context.Context, chatID string) (strin
 	if err != nil || left <= 0 || (kind != failGone && kind != failError) {
 		return "", false
 	}
-	d.remember(chatID, localChat{failed: kind}, left)
+	d.remember(ctx, chatID, localChat{failed: kind}, left)
 	return kind, true
 }
 
 func (d *chatDirectory) rememberFailure(ctx context.Context, chatID, kind string, ttl time.Duration) {
-	d.remember(chatID, localChat{failed: kind}, ttl)
+	d.remember(ctx, chatID, localChat{failed: kind}, ttl)
 	until := d.clock().Add(ttl).UnixMilli()
 	if err := d.cache.Set(ctx, "chatfail:"+chatID, kind+":"+strconv.FormatInt(until, 10), ttl); err != nil {
 		d.log.Warn("cannot cache a failed chat lookup", zap.String("chat_id", chatID), zap.Error(err))

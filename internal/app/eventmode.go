@@ -52,11 +52,31 @@ func (a *App) startReceiving(ctx context.Context) {
 		if a.cfg.EncryptKey == "" {
 			a.log.Warn("no encrypt key configured: events are neither encrypted nor signed; set BOTD_ENCRYPT_KEY in production")
 		}
+		a.warnRotation()
 		return
 	}
 	a.log.Info("event mode websocket: receiving events and callbacks over the platform's long connection " +
 		"(self-built apps only); the webhook routes are not served")
 	a.recv.Start(ctx)
+}
+
+// warnRotation says, at start, that a previous secret is still accepted and
+// what tells when it can go: it widens what botd accepts, so it should not
+// stay configured once the platform no longer uses it.
+func (a *App) warnRotation() {
+	for _, s := range []struct {
+		set       bool
+		kind, env string
+	}{
+		{a.cfg.PreviousEncryptKey != "", "encrypt_key", "BOTD_ENCRYPT_KEY_PREVIOUS"},
+		{a.cfg.PreviousVerificationToken != "", "verification_token", "BOTD_VERIFICATION_TOKEN_PREVIOUS"},
+	} {
+		if s.set {
+			a.log.Warn("secret rotation in progress: the previous "+s.kind+" is accepted besides the current one; "+
+				"remove "+s.env+" once botd_webhook_secret_used_total{secret=\"previous\",kind=\""+s.kind+"\"} has stopped growing for a day",
+				zap.String("kind", s.kind))
+		}
+	}
 }
 
 // stopReceiving drains and closes the long connection, if there is one.

@@ -14,6 +14,7 @@ import (
 	"github.com/botd/botd/internal/flows"
 	"github.com/botd/botd/internal/platformid"
 	"github.com/botd/botd/internal/state"
+	"github.com/botd/botd/internal/tenant"
 )
 
 // How long a chat's member list is trusted (state.MemberTTLs): a member
@@ -84,7 +85,7 @@ type memberDirectory struct {
 	wg     sync.WaitGroup
 
 	mu    sync.Mutex
-	walks map[string]*memberWalk // reads in progress, by chat
+	walks map[string]*memberWalk // reads in progress, by chat (localKey: a store app's by tenant and chat)
 }
 
 var (
@@ -123,7 +124,7 @@ func (d *memberDirectory) IsMember(ctx context.Context, chatID, openID string) (
 	case state.MemberFailed:
 		return false, fmt.Errorf("members of %s: %w", chatID, errRecentFailure)
 	}
-	return d.walk(chatID).wait(ctx, openID)
+	return d.walk(ctx, chatID).wait(ctx, openID)
 }
 
 // ChatMembers lists chatID's members (flows.MemberLister, behind
@@ -136,34 +137,42 @@ func (d *memberDirectory) ChatMembers(ctx context.Context, chatID string) ([]str
 	if !platformid.IsChatID(chatID) {
 		return nil, fmt.Errorf("members of %q: not a chat id", chatID)
 	}
-	ids, err := d.walk(chatID).all(ctx)
+	ids, err := d.walk(ctx, chatID).all(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("members of %s: %w", chatID, err)
 	}
 	return ids, nil
 }
 
-// walk returns the read of chatID's list in progress, starting one if
-// there is none.
-func (d *memberDirectory) walk(chatID string) *memberWalk {
+// walk returns the read of chatID's list in progress (in ctx's tenant),
+// starting one if there is none.
+func (d *memberDirectory) walk(ctx context.Context, chatID string) *memberWalk {
+	key := localKey(ctx, chatID)
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if w, ok := d.walks[chatID]; ok {
+	if w, ok := d.walks[key]; ok {
 		return w
 	}
 	w := &memberWalk{seen: map[string]bool{}, changed: make(chan struct{})}
-	d.walks[chatID] = w
+	d.walks[key] = w
+	// The read outlives the click that started it, so it runs on the
+	// directory's own context, with the click's tenant: a store app's
+	// Open API calls and cache writes are that tenant's.
+	base := d.base
+	if t, ok := tenant.From(ctx); ok {
+		base = tenant.With(base, t)
+	}
 	d.wg.Add(1)
-	go d.run(chatID, w)
+	go d.run(base, key, chatID, w)
 	return w
 }
 
-// run reads chatID's list into w, caches the outcome and forgets w. The
-// outcome is cached before w is forgotten, so a click that comes between
-// finds one or the other.
-func (d *memberDirectory) run(chatID string, w *memberWalk) {
+// run reads chatID's list into w, caches the outcome and forgets w (under
+// key in walks). The outcome is cached before w is forgotten, so a click
+// that comes between finds one or the other.
+func (d *memberDirectory) run(base context.Context, key, chatID string, w *memberWalk) {
 	defer d.wg.Done()
-	ctx, cancel := context.WithTimeout(d.base, d.walkTimeout)
+	ctx, cancel := context.WithTimeout(base, d.walkTimeout)
 	defer cancel()
 	start := time.Now()
 	ids, err := d.read(ctx, chatID, w)
@@ -202,8 +211,8 @@ func (d *memberDirectory) run(chatID string, w *memberWalk) {
 	time.AfterFunc(d.walkLinger, func() {
 		d.mu.Lock()
 		defer d.mu.Unlock()
-		if d.walks[chatID] == w {
-			delete(d.walks, chatID)
+		if d.walks[key] == w {
+			delete(d.walks, key)
 		}
 	})
 }

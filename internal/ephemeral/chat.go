@@ -3,6 +3,7 @@ package ephemeral
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"strings"
 
 	larkcore "github.com/larksuite/oapi-sdk-go/v3/core"
@@ -155,10 +156,22 @@ func (c *Client) ChatMembers(ctx context.Context, chatID, pageToken string) (*Me
 
 // BotOpenID returns the bot's own open_id (GET /open-apis/bot/v3/info), used
 // to recognise mentions of the bot. The answer is cached for the life of the
-// Client: it never changes for an app.
+// Client: it never changes for an app. A store app's is asked for and cached
+// per tenant (ctx's): whether it differs between tenants is not documented,
+// and asking each tenant once costs little.
 func (c *Client) BotOpenID(ctx context.Context) (string, error) {
+	var ten string
+	if c.store != nil {
+		var err error
+		if ten, err = tenantOf(ctx); err != nil {
+			return "", fmt.Errorf("%s: %w", opBotInfo, err)
+		}
+	}
 	c.botMu.Lock()
 	id := c.botOpenID
+	if c.store != nil {
+		id = c.botByTen[ten]
+	}
 	c.botMu.Unlock()
 	if id != "" {
 		return id, nil
@@ -181,7 +194,14 @@ func (c *Client) BotOpenID(ctx context.Context) (string, error) {
 	}
 
 	c.botMu.Lock()
-	c.botOpenID = out.Bot.OpenID
+	if c.store != nil {
+		if c.botByTen == nil || len(c.botByTen) >= maxTenantSources {
+			c.botByTen = map[string]string{}
+		}
+		c.botByTen[ten] = out.Bot.OpenID
+	} else {
+		c.botOpenID = out.Bot.OpenID
+	}
 	c.botMu.Unlock()
 	return out.Bot.OpenID, nil
 }

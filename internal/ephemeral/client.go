@@ -8,7 +8,14 @@
 // retrying can help. The client itself never retries anything else: retry
 // policy lives in the job queue.
 //
-// Tokens and the app secret never appear in errors or logs.
+// A self-built app (the default) has one tenant and one tenant token. A store
+// app (Config.AppType AppTypeStore) serves many tenants: every call names its
+// tenant in its context (package tenant) and is made with that tenant's
+// token, obtained from the app access token, which is obtained from the
+// app_ticket the platform pushes (store.go). A store app's call without a
+// tenant is refused, never made with another tenant's token.
+//
+// Tokens, tickets and the app secret never appear in errors or logs.
 package ephemeral
 
 import (
@@ -36,10 +43,19 @@ const (
 	LarkBaseURL   = "https://open.larksuite.com"
 )
 
+// App types (Config.AppType).
+const (
+	AppTypeSelfBuilt = "self_built" // 企业自建应用: one tenant (the default)
+	AppTypeStore     = "store"      // 应用商店应用: many tenants, tokens from the app_ticket
+)
+
 // Config configures a Client.
 type Config struct {
 	AppID     string // required
 	AppSecret string // required; never logged
+
+	// AppType is AppTypeSelfBuilt (the default when empty) or AppTypeStore.
+	AppType string
 
 	// BaseURL is "feishu" (the default when empty), "lark", or any http(s)
 	// URL such as a simulator's.
@@ -49,8 +65,12 @@ type Config struct {
 	// Zero means DefaultTimeout.
 	Timeout time.Duration
 
-	// TokenCache shares the tenant token between replicas, e.g. in Redis.
-	// Nil keeps it in memory, per Client.
+	// TokenCache shares the tenant token between replicas, e.g. in Redis;
+	// for a store app also the app_ticket, the app access token and each
+	// tenant's token (the key names the tenant). It must be one app-wide
+	// key space, not scoped by the context's tenant (see TokenCache). Nil
+	// keeps them in memory, per Client: a store app then sees only the
+	// tickets given to this Client.
 	TokenCache TokenCache
 
 	// HTTPClient sends the requests. Nil means a client whose Timeout is
@@ -63,24 +83,33 @@ type Config struct {
 	Now func() time.Time
 }
 
-// Client calls the Open API on behalf of one self-built app. It is safe for
-// concurrent use.
+// Client calls the Open API on behalf of one app. It is safe for concurrent
+// use.
 type Client struct {
-	sdk     *lark.Client
-	http    *http.Client
-	base    string // the Open API origin, for the calls the SDK cannot read (webapp.go)
-	tokens  *tokenSource
-	timeout time.Duration
-	log     *zap.Logger
+	sdk       *lark.Client
+	http      *http.Client
+	base      string // the Open API origin, for the calls the SDK cannot read (webapp.go)
+	appID     string
+	appSecret string
+	tokens    *tokenSource // a self-built app's tenant token; nil for a store app
+	store     *storeApp    // a store app's ticket and tokens (store.go); nil for a self-built app
+	timeout   time.Duration
+	log       *zap.Logger
 
 	botMu     sync.Mutex
-	botOpenID string // cached: it never changes for an app
+	botOpenID string            // cached: it never changes for an app
+	botByTen  map[string]string // a store app's, per tenant (unconfirmed whether it differs)
 }
 
 // New builds a Client. It does not contact the platform; use Ready for that.
 func New(cfg Config, log *zap.Logger) (*Client, error) {
 	if strings.TrimSpace(cfg.AppID) == "" {
 		return nil, errors.New("ephemeral: app id is required")
+	}
+	switch cfg.AppType {
+	case "", AppTypeSelfBuilt, AppTypeStore:
+	default:
+		return nil, fmt.Errorf("ephemeral: app type %q: want %q or %q", cfg.AppType, AppTypeSelfBuilt, AppTypeStore)
 	}
 	if cfg.AppSecret == "" {
 		return nil, errors.New("ephemeral: app secret is required")
@@ -131,25 +160,38 @@ func New(cfg Config, log *zap.Logger) (*Client, error) {
 		lark.WithLogReqAtDebug(false),
 	)
 
-	c := &Client{sdk: sdk, http: httpClient, base: base, timeout: timeout, log: log}
+	c := &Client{sdk: sdk, http: httpClient, base: base, appID: cfg.AppID, appSecret: cfg.AppSecret,
+		timeout: timeout, log: log}
 	cache := cfg.TokenCache
 	if cache == nil {
 		cache = newMemCache()
 	}
-	c.tokens = &tokenSource{
-		client:    c,
-		appID:     cfg.AppID,
-		appSecret: cfg.AppSecret,
-		cache:     cache,
-		key:       tenantTokenKey(cfg.AppID),
-		sem:       make(chan struct{}, 1),
-		now:       cfg.Now,
+	now := cfg.Now
+	if now == nil {
+		now = time.Now
 	}
-	if c.tokens.now == nil {
-		c.tokens.now = time.Now
+	if cfg.AppType == AppTypeStore {
+		c.store = newStoreApp(c, cache, now)
+		return c, nil
 	}
+	c.tokens = c.newTokenSource("tenant token", tenantTokenKey(cfg.AppID), cache, now, c.selfBuiltToken)
 	return c, nil
 }
+
+func (c *Client) newTokenSource(what, key string, cache TokenCache, now func() time.Time, obtain obtainFunc) *tokenSource {
+	return &tokenSource{
+		client: c,
+		what:   what,
+		obtain: obtain,
+		cache:  cache,
+		key:    key,
+		sem:    make(chan struct{}, 1),
+		now:    now,
+	}
+}
+
+// StoreApp reports whether the client serves a store app.
+func (c *Client) StoreApp() bool { return c.store != nil }
 
 // ParseBaseURL turns the configured base URL ("feishu", "lark" or an http(s)
 // URL) into the Open API origin, without a trailing slash. Empty means feishu.
@@ -190,7 +232,18 @@ func (c *Client) Close() { c.http.CloseIdleConnections() }
 // moments ago (readyRecheck) is not, with that failure. Only when it knows
 // neither does it get a token as a call would: from the shared cache, or
 // with at most one fetch at a time.
+//
+// A store app is ready when its cache answers and, once an app_ticket is
+// known, an app access token can be had (see storeApp.ready): before the
+// first ticket it is ready, since the ticket can only arrive once the load
+// balancer sends the platform's requests to botd.
 func (c *Client) Ready(ctx context.Context) error {
+	if c.store != nil {
+		if err := c.store.ready(ctx); err != nil {
+			return fmt.Errorf("ephemeral: not ready: %w", err)
+		}
+		return nil
+	}
 	if err := c.tokens.ready(ctx); err != nil {
 		return fmt.Errorf("ephemeral: not ready: %w", err)
 	}

@@ -8,13 +8,21 @@ import (
 
 	larkcore "github.com/larksuite/oapi-sdk-go/v3/core"
 	"go.uber.org/zap"
+
+	"github.com/botd/botd/internal/tenant"
 )
 
 // TokenCache stores the tenant access token so that replicas share one (for
-// example in Redis). It has the shape of the SDK's larkcore.Cache, so one
-// adapter can serve both. Get returns "" and a nil error for a missing or
-// expired key. A cache that also has Delete(ctx, key) error gets rejected
-// tokens deleted rather than overwritten with "".
+// example in Redis); a store app's app_ticket, app access token and
+// per-tenant tokens too (store.go). It has the shape of the SDK's
+// larkcore.Cache, so one adapter can serve both. Get returns "" and a nil
+// error for a missing or expired key. A cache that also has Delete(ctx, key)
+// error gets rejected tokens deleted rather than overwritten with "".
+//
+// It must be one app-wide key space: the client puts the tenant into the
+// keys that belong to one, and hands the cache contexts without a tenant
+// (appCtx), so a cache that scoped its keys by the context's tenant would
+// not find the app's ticket and token.
 type TokenCache interface {
 	Set(ctx context.Context, key, value string, ttl time.Duration) error
 	Get(ctx context.Context, key string) (string, error)
@@ -57,9 +65,11 @@ type cachedToken struct {
 	ExpiresMS int64  `json:"expires_ms"`
 }
 
-// tokenSource hands out the tenant access token of a self-built app
-// (POST /open-apis/auth/v3/tenant_access_token/internal, fetched through the
-// SDK), caching it and fetching at most one at a time per Client.
+// tokenSource hands out one access token: the tenant access token of a
+// self-built app (POST /open-apis/auth/v3/tenant_access_token/internal,
+// fetched through the SDK), or for a store app its app access token or one
+// tenant's tenant access token (store.go). It caches the token and fetches at
+// most one at a time per Client.
 //
 // Expiry is judged on now, botd's clock, by wall time: the platform (and the
 // simulator, which follows botd's clock in the playground) expires a token
@@ -67,13 +77,13 @@ type cachedToken struct {
 // rejected even after the clock jumps forward. Monotonic readings would
 // miss a jump: they do not advance while a VM is suspended.
 type tokenSource struct {
-	client    *Client
-	appID     string
-	appSecret string
-	cache     TokenCache
-	key       string
-	sem       chan struct{} // one slot: the refresh in progress
-	now       func() time.Time
+	client *Client
+	what   string // "tenant token", "app token": for logs
+	obtain obtainFunc
+	cache  TokenCache
+	key    string
+	sem    chan struct{} // one slot: the refresh in progress
+	now    func() time.Time
 
 	mu sync.Mutex
 	// local keeps the token in memory in front of the shared cache, which is
@@ -186,7 +196,7 @@ func (s *tokenSource) token(ctx context.Context) (string, error) {
 func (s *tokenSource) cached(ctx context.Context) string {
 	ctx, cancel := context.WithTimeout(ctx, s.client.timeout)
 	defer cancel()
-	raw, err := s.cache.Get(ctx, s.key)
+	raw, err := s.cache.Get(appCtx(ctx), s.key)
 	if err != nil {
 		s.client.log.Warn("token cache get failed", zap.Error(err))
 		return ""
@@ -210,11 +220,42 @@ func decodeCached(raw string) (string, time.Time, bool) {
 	return v.Token, time.UnixMilli(v.ExpiresMS), true
 }
 
+// obtainFunc asks the platform for a new token: the token, the seconds it
+// has left ("expire") and the answer's log id. Its errors are logged by it
+// (or by the call it made) and returned as they are.
+type obtainFunc func(ctx context.Context) (tok string, expire int, logID string, err error)
+
 // tokenResponse is the token endpoint's answer; its fields are top-level,
 // not under "data".
 type tokenResponse struct {
 	Token  string `json:"tenant_access_token"`
 	Expire int    `json:"expire"` // seconds left
+}
+
+// selfBuiltToken is the obtainFunc of a self-built app's tenant token.
+func (c *Client) selfBuiltToken(ctx context.Context) (string, int, string, error) {
+	start := time.Now()
+	resp, apiErr := c.attempt(ctx, opToken, func(ctx context.Context, _ ...larkcore.RequestOptionFunc) (*larkcore.ApiResp, error) {
+		r, err := c.sdk.GetTenantAccessTokenBySelfBuiltApp(ctx, &larkcore.SelfBuiltTenantAccessTokenReq{
+			AppID:     c.appID,
+			AppSecret: c.appSecret,
+		})
+		if r == nil {
+			return nil, err
+		}
+		return r.ApiResp, err
+	})
+	if apiErr != nil {
+		c.logFailure(apiErr, time.Since(start))
+		return "", 0, "", apiErr
+	}
+	var tr tokenResponse
+	if err := json.Unmarshal(resp.RawBody, &tr); err != nil || tr.Token == "" {
+		e := &APIError{Op: opToken, HTTPStatus: resp.StatusCode, LogID: resp.LogId(), Msg: "no token in response"}
+		c.logFailure(e, time.Since(start))
+		return "", 0, "", e
+	}
+	return tr.Token, tr.Expire, resp.LogId(), nil
 }
 
 func (s *tokenSource) fetch(ctx context.Context) (tok string, err error) {
@@ -226,47 +267,31 @@ func (s *tokenSource) fetch(ctx context.Context) (tok string, err error) {
 		s.fetchedAt, s.fetchErr = time.Now(), err
 		s.mu.Unlock()
 	}()
-	start, issued := time.Now(), s.wallNow() // the token's life counts from before the request
-	resp, apiErr := s.client.attempt(ctx, opToken, func(ctx context.Context, _ ...larkcore.RequestOptionFunc) (*larkcore.ApiResp, error) {
-		r, err := s.client.sdk.GetTenantAccessTokenBySelfBuiltApp(ctx, &larkcore.SelfBuiltTenantAccessTokenReq{
-			AppID:     s.appID,
-			AppSecret: s.appSecret,
-		})
-		if r == nil {
-			return nil, err
-		}
-		return r.ApiResp, err
-	})
-	if apiErr != nil {
-		s.client.logFailure(apiErr, time.Since(start))
-		return "", apiErr
-	}
-	var tr tokenResponse
-	if err := json.Unmarshal(resp.RawBody, &tr); err != nil || tr.Token == "" {
-		e := &APIError{Op: opToken, HTTPStatus: resp.StatusCode, LogID: resp.LogId(), Msg: "no token in response"}
-		s.client.logFailure(e, time.Since(start))
-		return "", e
+	issued := s.wallNow() // the token's life counts from before the request
+	tok, expire, logID, err := s.obtain(ctx)
+	if err != nil {
+		return "", err
 	}
 
-	ttl := time.Duration(tr.Expire)*time.Second - tokenExpiryMargin
+	ttl := time.Duration(expire)*time.Second - tokenExpiryMargin
 	if ttl <= 0 {
-		ttl = time.Duration(tr.Expire) * time.Second / 2
+		ttl = time.Duration(expire) * time.Second / 2
 	}
 	if ttl > 0 {
 		expires := issued.Add(ttl)
-		if raw, err := json.Marshal(cachedToken{Token: tr.Token, ExpiresMS: expires.UnixMilli()}); err == nil {
+		if raw, err := json.Marshal(cachedToken{Token: tok, ExpiresMS: expires.UnixMilli()}); err == nil {
 			s.set(ctx, string(raw), ttl)
 		}
-		s.remember(tr.Token, expires)
+		s.remember(tok, expires)
 	}
-	s.client.log.Debug("tenant token fetched", zap.Int("expire_s", tr.Expire), zap.String("log_id", resp.LogId()))
-	return tr.Token, nil
+	s.client.log.Debug(s.what+" fetched", zap.Int("expire_s", expire), zap.String("log_id", logID))
+	return tok, nil
 }
 
 func (s *tokenSource) set(ctx context.Context, value string, ttl time.Duration) {
 	ctx, cancel := context.WithTimeout(ctx, s.client.timeout)
 	defer cancel()
-	if err := s.cache.Set(ctx, s.key, value, ttl); err != nil {
+	if err := s.cache.Set(appCtx(ctx), s.key, value, ttl); err != nil {
 		s.client.log.Warn("token cache set failed", zap.Error(err))
 	}
 }
@@ -286,9 +311,17 @@ func (s *tokenSource) invalidate(ctx context.Context, bad string) {
 	}
 	ctx, cancel := context.WithTimeout(ctx, s.client.timeout)
 	defer cancel()
-	if err := d.Delete(ctx, s.key); err != nil {
+	if err := d.Delete(appCtx(ctx), s.key); err != nil {
 		s.client.log.Warn("token cache delete failed", zap.Error(err))
 	}
+}
+
+// appCtx is ctx without its tenant, for the TokenCache (see there).
+func appCtx(ctx context.Context) context.Context {
+	if _, ok := tenant.From(ctx); !ok {
+		return ctx
+	}
+	return tenant.With(ctx, "")
 }
 
 // keyDeleter is an optional TokenCache method (state.Cache has it).

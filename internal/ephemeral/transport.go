@@ -71,10 +71,17 @@ func (b recordingBody) Read(p []byte) (int, error) {
 // platform rejects the token it drops it from the cache and tries once more
 // with a fresh one. Codes in okCodes count as success (e.g. 18051 for a
 // delete). Failures are logged at Warn and returned as *APIError.
+//
+// A store app's call takes its tenant from ctx (tenantTokens) and is made
+// with that tenant's token.
 func (c *Client) call(ctx context.Context, op string, fn sdkCall, okCodes ...int) (*larkcore.ApiResp, error) {
 	start := time.Now()
+	tokens, err := c.tenantTokens(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", op, err)
+	}
 	for attempt := 1; ; attempt++ {
-		token, err := c.tokens.token(ctx)
+		token, err := tokens.token(ctx)
 		if err != nil {
 			// tokenSource has logged the failure already.
 			return nil, fmt.Errorf("%s: %w", op, err)
@@ -93,7 +100,7 @@ func (c *Client) call(ctx context.Context, op string, fn sdkCall, okCodes ...int
 		if attempt == 1 && apiErr.tokenRejected() {
 			c.log.Warn("tenant token rejected, retrying with a fresh one",
 				zap.String("op", op), zap.Int("code", apiErr.Code), zap.String("log_id", apiErr.LogID))
-			c.tokens.invalidate(ctx, token)
+			tokens.invalidate(ctx, token)
 			continue
 		}
 		c.logFailure(apiErr, time.Since(start))

@@ -117,8 +117,8 @@ func (c *Client) exchangeCode(ctx context.Context, code string) (string, *APIErr
 	defer cancel()
 	body, _ := json.Marshal(map[string]string{
 		"grant_type":    "authorization_code",
-		"client_id":     c.tokens.appID,
-		"client_secret": c.tokens.appSecret,
+		"client_id":     c.appID,
+		"client_secret": c.appSecret,
 		"code":          code,
 	})
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.base+pathOAuthToken, bytes.NewReader(body))

@@ -1,6 +1,8 @@
 package feishusim
 
 import (
+	"context"
+	"crypto/subtle"
 	"mime"
 	"net/http"
 	"strings"
@@ -9,6 +11,10 @@ import (
 
 const (
 	tokenPath = "/open-apis/auth/v3/tenant_access_token/internal"
+	// authPathPrefix: the secrets, tickets and app tokens in the request
+	// bodies of every route under it are redacted in the call log.
+	authPathPrefix = "/open-apis/auth/"
+	oauthTokenPath = "/open-apis/authen/v2/oauth/token" // client_secret in the body
 	// tokenLifetime is the documented maximum life of a tenant_access_token.
 	tokenLifetime = 2 * time.Hour
 	// tokenRenewWindow: a token request made when the current token has less
@@ -23,8 +29,16 @@ type tokenResponse struct {
 	Expire            int    `json:"expire"` // seconds left
 }
 
-// handleTenantToken is POST /open-apis/auth/v3/tenant_access_token/internal.
-// The answer's fields are top-level, not under data.
+// issuedToken is a tenant_access_token: when it expires and the tenant it
+// is for. A call with it acts in that tenant only.
+type issuedToken struct {
+	exp    time.Time
+	tenant string
+}
+
+// handleTenantToken is POST /open-apis/auth/v3/tenant_access_token/internal,
+// a self-built app's token for its (the default) tenant. The answer's
+// fields are top-level, not under data. A store app may not use it.
 func (s *Server) handleTenantToken(_ *http.Request, body []byte) (any, *apiError) {
 	var req struct {
 		AppID     string `json:"app_id"`
@@ -33,55 +47,80 @@ func (s *Server) handleTenantToken(_ *http.Request, body []byte) (any, *apiError
 	if err := decodeBody(body, &req); err != nil {
 		return nil, err
 	}
-	if req.AppID == "" || req.AppID != s.opts.AppID {
-		return nil, refuse(CodeAppInvalid, "invalid param: app_id")
+	if err := s.checkApp(req.AppID, req.AppSecret); err != nil {
+		return nil, err
 	}
-	if req.AppSecret != s.opts.AppSecret {
-		return nil, refuse(CodeAppSecretInvalid, "app secret invalid")
+	if s.opts.AppType != AppTypeSelfBuilt {
+		return nil, refuse(CodeAppTypeInvalid, "tenant_access_token/internal is for self-built apps; a store app uses /open-apis/auth/v3/tenant_access_token with its app_access_token and a tenant_key")
 	}
-	now := s.now()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for tok, exp := range s.tokens {
-		if !now.Before(exp) {
+	tok, expire := s.issueTenantTokenLocked(s.opts.TenantKey)
+	return tokenResponse{Msg: "ok", TenantAccessToken: tok, Expire: expire}, nil
+}
+
+// checkApp checks the app's credentials in a token request.
+func (s *Server) checkApp(appID, secret string) *apiError {
+	if appID == "" || appID != s.opts.AppID {
+		return refuse(CodeAppInvalid, "invalid param: app_id")
+	}
+	if subtle.ConstantTimeCompare([]byte(secret), []byte(s.opts.AppSecret)) != 1 {
+		return refuse(CodeAppSecretInvalid, "app secret invalid")
+	}
+	return nil
+}
+
+// issueTenantTokenLocked hands out the tenant's current token, or a new one
+// when the current one has less than tokenRenewWindow left (the old one
+// stays valid until it expires). Callers hold s.mu.
+func (s *Server) issueTenantTokenLocked(tenant string) (string, int) {
+	now := s.now()
+	for tok, it := range s.tokens {
+		if !now.Before(it.exp) {
 			delete(s.tokens, tok)
 		}
 	}
-	if exp, ok := s.tokens[s.current]; ok && exp.Sub(now) >= tokenRenewWindow {
-		return tokenResponse{Msg: "ok", TenantAccessToken: s.current, Expire: int(exp.Sub(now) / time.Second)}, nil
+	if cur := s.current[tenant]; cur != "" {
+		if it, ok := s.tokens[cur]; ok && it.exp.Sub(now) >= tokenRenewWindow {
+			return cur, int(it.exp.Sub(now) / time.Second)
+		}
 	}
-	s.current = "t-" + randHex(20)
-	s.tokens[s.current] = now.Add(tokenLifetime)
-	return tokenResponse{Msg: "ok", TenantAccessToken: s.current, Expire: int(tokenLifetime / time.Second)}, nil
+	tok := "t-" + randHex(20)
+	s.current[tenant] = tok
+	s.tokens[tok] = issuedToken{exp: now.Add(tokenLifetime), tenant: tenant}
+	return tok, int(tokenLifetime / time.Second)
 }
 
 // requireToken admits requests carrying a tenant_access_token this
-// simulator issued and that has not expired by the simulator's clock.
+// simulator issued and that has not expired by the simulator's clock, and
+// puts the token's tenant into the request's context: the handlers act in
+// that tenant only.
 func (s *Server) requireToken(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if err := s.checkToken(r.Header.Get("Authorization")); err != nil {
+		tenant, err := s.checkToken(r.Header.Get("Authorization"))
+		if err != nil {
 			s.writeError(w, r, err)
 			return
 		}
-		next.ServeHTTP(w, r)
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), tenantCtxKey{}, tenant)))
 	})
 }
 
-func (s *Server) checkToken(auth string) *apiError {
+func (s *Server) checkToken(auth string) (string, *apiError) {
 	if auth == "" {
-		return refuse(CodeTokenMissing, "Missing access token for authorization. Please make a request with token attached.")
+		return "", refuse(CodeTokenMissing, "Missing access token for authorization. Please make a request with token attached.")
 	}
 	scheme, token, ok := strings.Cut(auth, " ")
 	if !ok || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(token) == "" {
-		return refuse(CodeTokenBadFormat, "Invalid access token format: want \"Bearer <tenant_access_token>\"")
+		return "", refuse(CodeTokenBadFormat, "Invalid access token format: want \"Bearer <tenant_access_token>\"")
 	}
 	s.mu.Lock()
-	exp, issued := s.tokens[strings.TrimSpace(token)]
+	it, issued := s.tokens[strings.TrimSpace(token)]
 	s.mu.Unlock()
-	if !issued || !s.now().Before(exp) {
-		return refuse(CodeTokenInvalid, "Invalid access token for authorization. Please make a request with token attached.")
+	if !issued || !s.now().Before(it.exp) {
+		return "", refuse(CodeTokenInvalid, "Invalid access token for authorization. Please make a request with token attached.")
 	}
-	return nil
+	return it.tenant, nil
 }
 
 // requireJSON enforces the documented request header for bodies:

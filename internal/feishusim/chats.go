@@ -10,11 +10,15 @@ import (
 	"github.com/go-chi/chi/v5"
 )
 
-// Chat is a chat in the simulated tenant.
+// Chat is a chat in a simulated tenant.
 type Chat struct {
-	ID   string // "oc_..."
-	Mode string // chat_mode: "group" (normal group, the default), "topic" or "p2p"
-	Name string
+	// Tenant is the tenant_key of the tenant the chat belongs to; empty
+	// means the default tenant (Options.TenantKey). Chat ids are unique
+	// within a tenant only.
+	Tenant string
+	ID     string // "oc_..."
+	Mode   string // chat_mode: "group" (normal group, the default), "topic" or "p2p"
+	Name   string
 	// OwnerID is the owner's open_id. Leave it empty, or set it to the bot's
 	// open_id, for a bot-owned group: the platform then omits owner_id.
 	OwnerID     string
@@ -28,6 +32,7 @@ type Chat struct {
 // User is a person the simulator can resolve from a user_id or an email.
 // Membership is by open_id only, so users need not be added for that.
 type User struct {
+	Tenant string // the user's tenant_key; empty: the default tenant
 	OpenID string
 	UserID string
 	Email  string
@@ -38,56 +43,95 @@ type User struct {
 // ErrUnknownChat is returned by the membership helpers for a chat never added.
 var ErrUnknownChat = errors.New("feishusim: unknown chat")
 
-// AddChat adds c, or replaces the chat with the same ID.
-func (s *Server) AddChat(c Chat) {
+// AddChat adds c to its tenant (c.Tenant, or the default one), or replaces
+// the chat with the same ID there.
+func (s *Server) AddChat(c Chat) { s.Tenant(c.Tenant).AddChat(c) }
+
+// AddUser adds u to its tenant (u.Tenant, or the default one), or replaces
+// the user with the same OpenID there.
+func (s *Server) AddUser(u User) { s.Tenant(u.Tenant).AddUser(u) }
+
+// Chat returns a copy of the default tenant's chat with the given id.
+func (s *Server) Chat(id string) (Chat, bool) { return s.defaultTenant().Chat(id) }
+
+// P2PChat is Tenant.P2PChat in the default tenant.
+func (s *Server) P2PChat(openID string) (Chat, bool) { return s.defaultTenant().P2PChat(openID) }
+
+// AddMember makes openID a member of the default tenant's chat.
+func (s *Server) AddMember(chatID, openID string) error {
+	return s.defaultTenant().AddMember(chatID, openID)
+}
+
+// RemoveMember takes openID out of the default tenant's chat (and off its
+// manager list).
+func (s *Server) RemoveMember(chatID, openID string) error {
+	return s.defaultTenant().RemoveMember(chatID, openID)
+}
+
+// AddBot puts the bot into the default tenant's chat.
+func (s *Server) AddBot(chatID string) error { return s.defaultTenant().AddBot(chatID) }
+
+// RemoveBot takes the bot out of the default tenant's chat.
+func (s *Server) RemoveBot(chatID string) error { return s.defaultTenant().RemoveBot(chatID) }
+
+// AddChat adds c to the tenant (c.Tenant is set to it), or replaces the
+// chat with the same ID there.
+func (t *Tenant) AddChat(c Chat) {
 	if c.Mode == "" {
 		c.Mode = "group"
 	}
 	if c.Mode == "group" && c.GroupMessageType == "" {
 		c.GroupMessageType = "chat"
 	}
+	c.Tenant = t.key
 	c.Managers = slices.Clone(c.Managers)
 	c.Members = slices.Clone(c.Members)
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.chats[c.ID] = &c
+	t.s.mu.Lock()
+	defer t.s.mu.Unlock()
+	t.s.tenantLocked(t.key).chats[c.ID] = &c
 }
 
-// AddUser adds u, or replaces the user with the same OpenID.
-func (s *Server) AddUser(u User) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.users[u.OpenID] = &u
+// AddUser adds u to the tenant (u.Tenant is set to it), or replaces the
+// user with the same OpenID there.
+func (t *Tenant) AddUser(u User) {
+	u.Tenant = t.key
+	t.s.mu.Lock()
+	defer t.s.mu.Unlock()
+	t.s.tenantLocked(t.key).users[u.OpenID] = &u
 }
 
-// Chat returns a copy of the chat with the given id.
-func (s *Server) Chat(id string) (Chat, bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	c, ok := s.chats[id]
+// Chat returns a copy of the tenant's chat with the given id.
+func (t *Tenant) Chat(id string) (Chat, bool) {
+	t.s.mu.Lock()
+	defer t.s.mu.Unlock()
+	c, ok := t.s.tenantLocked(t.key).chats[id]
 	if !ok {
 		return Chat{}, false
 	}
+	return copyChat(c), true
+}
+
+func copyChat(c *Chat) Chat {
 	cp := *c
 	cp.Managers, cp.Members = slices.Clone(c.Managers), slices.Clone(c.Members)
-	return cp, true
+	return cp
 }
 
 // P2PChat returns the one-to-one chat between openID and the bot, if there
 // is one: added with AddChat (Mode "p2p", Members [openID]) or opened by a
 // message the bot sent to the user's open_id.
-func (s *Server) P2PChat(openID string) (Chat, bool) {
-	s.mu.Lock()
-	c := s.findP2PLocked(openID)
-	s.mu.Unlock()
+func (t *Tenant) P2PChat(openID string) (Chat, bool) {
+	t.s.mu.Lock()
+	defer t.s.mu.Unlock()
+	c := t.s.tenantLocked(t.key).findP2P(openID)
 	if c == nil {
 		return Chat{}, false
 	}
-	return s.Chat(c.ID)
+	return copyChat(c), true
 }
 
-func (s *Server) findP2PLocked(openID string) *Chat {
-	for _, c := range s.chats {
+func (ts *tenantState) findP2P(openID string) *Chat {
+	for _, c := range ts.chats {
 		if c.Mode == "p2p" && slices.Contains(c.Members, openID) {
 			return c
 		}
@@ -95,52 +139,54 @@ func (s *Server) findP2PLocked(openID string) *Chat {
 	return nil
 }
 
-// p2pChatLocked is the chat a message to openID goes to. The platform opens
-// a one-to-one chat on the bot's first message, so one is made when none
-// exists (every user is in the app's availability range here).
-func (s *Server) p2pChatLocked(openID string) *Chat {
+// p2pChat is the chat a message to openID goes to. The platform opens a
+// one-to-one chat on the bot's first message, so one is made when none
+// exists (every user is in the app's availability range here). Callers
+// hold s.mu.
+func (ts *tenantState) p2pChat(openID string) *Chat {
 	if !strings.HasPrefix(openID, "ou_") {
 		return nil
 	}
-	if c := s.findP2PLocked(openID); c != nil {
+	if c := ts.findP2P(openID); c != nil {
 		return c
 	}
-	c := &Chat{ID: "oc_p2p_" + randHex(12), Mode: "p2p", Members: []string{openID}, BotIsMember: true}
-	s.chats[c.ID] = c
+	c := &Chat{Tenant: ts.key, ID: "oc_p2p_" + randHex(12), Mode: "p2p", Members: []string{openID}, BotIsMember: true}
+	ts.chats[c.ID] = c
 	return c
 }
 
-// AddMember makes openID a member of the chat.
-func (s *Server) AddMember(chatID, openID string) error {
-	return s.editChat(chatID, func(c *Chat) {
+// AddMember makes openID a member of the tenant's chat.
+func (t *Tenant) AddMember(chatID, openID string) error {
+	return t.editChat(chatID, func(c *Chat) {
 		if !slices.Contains(c.Members, openID) {
 			c.Members = append(c.Members, openID)
 		}
 	})
 }
 
-// RemoveMember takes openID out of the chat (and off its manager list).
-func (s *Server) RemoveMember(chatID, openID string) error {
-	return s.editChat(chatID, func(c *Chat) {
+// RemoveMember takes openID out of the tenant's chat (and off its manager
+// list).
+func (t *Tenant) RemoveMember(chatID, openID string) error {
+	return t.editChat(chatID, func(c *Chat) {
 		c.Members = slices.DeleteFunc(c.Members, func(id string) bool { return id == openID })
 		c.Managers = slices.DeleteFunc(c.Managers, func(id string) bool { return id == openID })
 	})
 }
 
-// AddBot puts the bot into the chat.
-func (s *Server) AddBot(chatID string) error {
-	return s.editChat(chatID, func(c *Chat) { c.BotIsMember = true })
+// AddBot puts the bot into the tenant's chat.
+func (t *Tenant) AddBot(chatID string) error {
+	return t.editChat(chatID, func(c *Chat) { c.BotIsMember = true })
 }
 
-// RemoveBot takes the bot out of the chat.
-func (s *Server) RemoveBot(chatID string) error {
-	return s.editChat(chatID, func(c *Chat) { c.BotIsMember = false })
+// RemoveBot takes the bot out of the tenant's chat.
+func (t *Tenant) RemoveBot(chatID string) error {
+	return t.editChat(chatID, func(c *Chat) { c.BotIsMember = false })
 }
 
-func (s *Server) editChat(chatID string, edit func(*Chat)) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	c, ok := s.chats[chatID]
+func (t *Tenant) editChat(chatID string, edit func(*Chat)) error {
+	t.s.mu.Lock()
+	defer t.s.mu.Unlock()
+	c, ok := t.s.tenantLocked(t.key).chats[chatID]
 	if !ok {
 		return ErrUnknownChat
 	}
@@ -148,9 +194,10 @@ func (s *Server) editChat(chatID string, edit func(*Chat)) error {
 	return nil
 }
 
-// userByField finds a user by user_id or email; callers hold s.mu.
-func (s *Server) userByField(field, value string) *User {
-	for _, u := range s.users {
+// userByField finds a user of the tenant by user_id or email; callers hold
+// s.mu.
+func (ts *tenantState) userByField(field, value string) *User {
+	for _, u := range ts.users {
 		if (field == "user_id" && u.UserID == value) || (field == "email" && u.Email == value) {
 			return u
 		}
@@ -170,7 +217,8 @@ func (s *Server) handleChatGet(r *http.Request, _ []byte) (any, *apiError) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	c, ok := s.chats[chi.URLParam(r, "chat_id")]
+	ten := s.tenantLocked(s.reqTenant(r.Context()))
+	c, ok := ten.chats[chi.URLParam(r, "chat_id")]
 	if !ok {
 		return nil, refuse(CodeChatInvalid, "invalid chat_id")
 	}
@@ -181,7 +229,7 @@ func (s *Server) handleChatGet(r *http.Request, _ []byte) (any, *apiError) {
 		if idType == "open_id" {
 			return openID
 		}
-		if u := s.users[openID]; u != nil {
+		if u := ten.users[openID]; u != nil {
 			return u.UserID
 		}
 		return ""
@@ -212,7 +260,7 @@ func (s *Server) handleChatGet(r *http.Request, _ []byte) (any, *apiError) {
 		"chat_mode":                c.Mode,
 		"chat_tag":                 "inner",
 		"external":                 false,
-		"tenant_key":               s.opts.TenantKey,
+		"tenant_key":               ten.key,
 		"user_manager_id_list":     managers,
 		"bot_manager_id_list":      []string{},
 		"user_count":               strconv.Itoa(len(c.Members)),
@@ -222,7 +270,7 @@ func (s *Server) handleChatGet(r *http.Request, _ []byte) (any, *apiError) {
 	if c.Mode != "p2p" {
 		data["chat_type"] = "private"
 		// The platform omits the owner when a bot owns the group.
-		if c.OwnerID != "" && c.OwnerID != s.opts.BotOpenID {
+		if c.OwnerID != "" && c.OwnerID != ten.botOpenID {
 			data["owner_id_type"] = idType
 			data["owner_id"] = conv(c.OwnerID)
 		}
@@ -235,12 +283,15 @@ func (s *Server) handleChatGet(r *http.Request, _ []byte) (any, *apiError) {
 
 // handleBotInfo is GET /open-apis/bot/v3/info. Its payload sits under "bot",
 // not "data".
-func (s *Server) handleBotInfo(*http.Request, []byte) (any, *apiError) {
+func (s *Server) handleBotInfo(r *http.Request, _ []byte) (any, *apiError) {
+	s.mu.Lock()
+	botOpenID := s.tenantLocked(s.reqTenant(r.Context())).botOpenID
+	s.mu.Unlock()
 	return map[string]any{"code": 0, "msg": "ok", "bot": map[string]any{
 		"activate_status": 2,
 		"app_name":        s.opts.AppName,
 		"avatar_url":      "",
 		"ip_white_list":   []string{},
-		"open_id":         s.opts.BotOpenID,
+		"open_id":         botOpenID,
 	}}, nil
 }

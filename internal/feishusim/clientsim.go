@@ -48,13 +48,19 @@ func JSSDKSignature(ticket, nonceStr string, timestampMS int64, pageURL string) 
 // Whether the real client also bounds the timestamp's age is not
 // documented; it is not checked.
 func (s *Server) VerifyJSSDKConfig(appID string, timestampMS int64, nonceStr, pageURL, signature string) error {
+	return s.defaultTenant().VerifyJSSDKConfig(appID, timestampMS, nonceStr, pageURL, signature)
+}
+
+// VerifyJSSDKConfig is Server.VerifyJSSDKConfig for a client of this
+// tenant: the signature must be over this tenant's jsapi_ticket.
+func (t *Tenant) VerifyJSSDKConfig(appID string, timestampMS int64, nonceStr, pageURL, signature string) error {
 	if appID == "" || timestampMS == 0 || nonceStr == "" || signature == "" {
 		return ErrConfigMissing
 	}
-	if appID != s.opts.AppID {
+	if appID != t.s.opts.AppID {
 		return ErrConfigWrongApp
 	}
-	ticket := s.JSAPITicket()
+	ticket := t.JSAPITicket()
 	if ticket == "" {
 		return ErrConfigNoTicket
 	}
@@ -71,14 +77,16 @@ func (s *Server) VerifyJSSDKConfig(appID string, timestampMS int64, nonceStr, pa
 // with shouldChooseChat). Whether the bot must be in a chat for a card the
 // member sends there is not documented, so the bot's membership is left to
 // ClientSendMessageCard to judge.
-func (s *Server) UserChats(openID string) []Chat {
+func (s *Server) UserChats(openID string) []Chat { return s.defaultTenant().UserChats(openID) }
+
+// UserChats is Server.UserChats among this tenant's chats.
+func (t *Tenant) UserChats(openID string) []Chat {
+	s := t.s
 	s.mu.Lock()
 	var out []Chat
-	for _, c := range s.chats {
+	for _, c := range s.tenantLocked(t.key).chats {
 		if slices.Contains(c.Members, openID) {
-			cp := *c
-			cp.Managers, cp.Members = slices.Clone(c.Managers), slices.Clone(c.Members)
-			out = append(out, cp)
+			out = append(out, copyChat(c))
 		}
 	}
 	s.mu.Unlock()

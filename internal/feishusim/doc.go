@@ -2,7 +2,8 @@
 // Platform that botd uses, for end-to-end tests, the load tool and the
 // playground. It has two halves:
 //
-//   - Server (New) is the Open API as seen by botd: tenant_access_token,
+//   - Server (New) is the Open API as seen by botd: tenant_access_token
+//     (and a store app's app_ticket, app_access_token and per-tenant token),
 //     ephemeral/v1/send and /delete, im/v1/messages create and PATCH,
 //     im/v1/chats/{id} with its member list and is_in_chat, and
 //     bot/v3/info. It enforces what the official pages and
@@ -29,6 +30,26 @@
 //     secret or a reused URL as the SDK expects (codes 514, 1000040350,
 //     403), and closes a connection that breaks the protocol.
 //
+// Tenants (tenants.go): chats, users, messages and ephemeral cards belong
+// to a tenant, and two tenants may use the same chat ids and open_ids for
+// different things. A tenant_access_token is bound to its tenant: a call
+// with it sees that tenant's world only, and another tenant's chat or
+// message is answered as one that does not exist. The methods without a
+// tenant (AddChat, Chat, AddMember, IssueAuthCode, …) act on the default
+// tenant, Options.TenantKey; Tenant(key) is the same API for any tenant.
+// Rate limits are counted per tenant, as the platform counts them.
+//
+// App types (store.go): a self-built app (the default) gets its one
+// tenant's token from tenant_access_token/internal. A store app
+// (Options.AppType AppTypeStore) gets an app_access_token for the
+// app_ticket the platform pushed, and a tenant_access_token per installed
+// tenant for it; asking app_ticket/resend makes the simulator push a new
+// ticket as the v1 event app_ticket to the Platform given to SetPlatform
+// (after Options.AppTicketDelay; or only when PushAppTicket is called).
+// UninstallTenant and InstallTenant push app_uninstalled and app_open.
+// Each app type is refused the other's endpoints, and a store app the long
+// connection.
+//
 // The point is to fail where the platform would fail, so a refusal here is a
 // bug in the client unless one of the assumptions below is wrong.
 //
@@ -45,6 +66,9 @@
 //	                 (e.g. ephemeral card as a string, im/v1 content as an object)
 //	                 Content-Type other than application/json; charset=utf-8   9499
 //	                 required field missing, bad enum value, uuid > 50 chars   99992402
+//	store auth       see store.go: 10012 stale/wrong app_ticket, 10013 tenant
+//	                 not installed, 10015 the other app type's endpoint,
+//	                 99991664 unknown app_access_token
 //	auth             no Authorization header                              99991661
 //	                 not "Bearer <token>"                                 99991671
 //	                 token not issued here, or expired                    99991663

@@ -11,6 +11,7 @@ import (
 
 // Ephemeral is an "only visible to you" card the bot sent.
 type Ephemeral struct {
+	Tenant    string // the tenant_key of the token it was sent with
 	MessageID string
 	ChatID    string
 	OpenID    string // the viewer the request resolved to
@@ -24,14 +25,14 @@ type Ephemeral struct {
 }
 
 // Ephemerals returns copies of every ephemeral card sent since New or Reset,
-// deleted ones included, in sending order.
+// in every tenant, deleted ones included, in sending order (Tenant.Ephemerals
+// has one tenant's).
 func (s *Server) Ephemerals() []Ephemeral {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	out := make([]Ephemeral, len(s.ephemerals))
 	for i, e := range s.ephemerals {
-		out[i] = *e
-		out[i].Card = slices.Clone(e.Card)
+		out[i] = copyEphemeral(e)
 	}
 	return out
 }
@@ -46,8 +47,9 @@ type ephemeralSendRequest struct {
 }
 
 // handleEphemeralSend is POST /open-apis/ephemeral/v1/send (seeds, §7.1).
-func (s *Server) handleEphemeralSend(_ *http.Request, body []byte) (any, *apiError) {
-	if err := s.gatewayLimit(appTier("ephemeral/v1/send")...); err != nil {
+func (s *Server) handleEphemeralSend(r *http.Request, body []byte) (any, *apiError) {
+	tenant := s.reqTenant(r.Context())
+	if err := s.gatewayLimit(appTier(tenant, "ephemeral/v1/send")...); err != nil {
 		return nil, err
 	}
 	var req ephemeralSendRequest
@@ -57,7 +59,7 @@ func (s *Server) handleEphemeralSend(_ *http.Request, body []byte) (any, *apiErr
 	if err := checkEphemeralRequest(&req); err != nil {
 		return nil, err
 	}
-	if err := s.gatewayLimit(rule{key: "ephemeral chat " + req.ChatID, limit: ephemeralPerChatPerS, per: time.Second}); err != nil {
+	if err := s.gatewayLimit(rule{key: "ephemeral chat " + tenant + " " + req.ChatID, limit: ephemeralPerChatPerS, per: time.Second}); err != nil {
 		return nil, err
 	}
 	if len(req.Card) > maxCardBytes {
@@ -69,7 +71,8 @@ func (s *Server) handleEphemeralSend(_ *http.Request, body []byte) (any, *apiErr
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	chat := s.chats[req.ChatID]
+	ten := s.tenantLocked(tenant)
+	chat := ten.chats[req.ChatID]
 	if chat == nil || !chat.BotIsMember {
 		return nil, refuse(CodeBotNotInChat, "bot is not in the chat %s", req.ChatID)
 	}
@@ -77,7 +80,7 @@ func (s *Server) handleEphemeralSend(_ *http.Request, body []byte) (any, *apiErr
 		return nil, refuse(CodeFieldValidation,
 			"chat_id: chat_mode is %q; ephemeral cards can only be sent to normal groups (chat_mode group), not topic groups or p2p chats", chat.Mode)
 	}
-	viewer, from, err := s.resolveViewer(&req)
+	viewer, from, err := ten.resolveViewer(&req)
 	if err != nil {
 		return nil, err
 	}
@@ -85,6 +88,7 @@ func (s *Server) handleEphemeralSend(_ *http.Request, body []byte) (any, *apiErr
 		return nil, refuse(CodeUserNotInChat, "user %s (from %s) is not in the chat %s", viewer, from, req.ChatID)
 	}
 	e := &Ephemeral{
+		Tenant:       tenant,
 		MessageID:    newMessageID(),
 		ChatID:       req.ChatID,
 		OpenID:       viewer,
@@ -122,17 +126,17 @@ func checkEphemeralRequest(req *ephemeralSendRequest) *apiError {
 // resolveViewer picks the viewer as the platform does: the first non-empty
 // of open_id, user_id, email. A later field is never a fallback for an
 // earlier one that names nobody. Callers hold s.mu.
-func (s *Server) resolveViewer(req *ephemeralSendRequest) (openID, from string, err *apiError) {
+func (ts *tenantState) resolveViewer(req *ephemeralSendRequest) (openID, from string, err *apiError) {
 	switch {
 	case req.OpenID != "":
 		return req.OpenID, "open_id", nil
 	case req.UserID != "":
-		if u := s.userByField("user_id", req.UserID); u != nil {
+		if u := ts.userByField("user_id", req.UserID); u != nil {
 			return u.OpenID, "user_id", nil
 		}
 		return "", "", refuse(CodeUserNotInChat, "no user with user_id %q in the chat", req.UserID)
 	default:
-		if u := s.userByField("email", req.Email); u != nil {
+		if u := ts.userByField("email", req.Email); u != nil {
 			return u.OpenID, "email", nil
 		}
 		return "", "", refuse(CodeUserNotInChat, "no user with email %q in the chat", req.Email)
@@ -140,8 +144,9 @@ func (s *Server) resolveViewer(req *ephemeralSendRequest) (openID, from string, 
 }
 
 // handleEphemeralDelete is POST /open-apis/ephemeral/v1/delete (seed-delete).
-func (s *Server) handleEphemeralDelete(_ *http.Request, body []byte) (any, *apiError) {
-	if err := s.gatewayLimit(appTier("ephemeral/v1/delete")...); err != nil {
+func (s *Server) handleEphemeralDelete(r *http.Request, body []byte) (any, *apiError) {
+	tenant := s.reqTenant(r.Context())
+	if err := s.gatewayLimit(appTier(tenant, "ephemeral/v1/delete")...); err != nil {
 		return nil, err
 	}
 	var req struct {
@@ -156,13 +161,16 @@ func (s *Server) handleEphemeralDelete(_ *http.Request, body []byte) (any, *apiE
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	e := s.ephByID[req.MessageID]
+	if e == nil || e.Tenant != tenant { // another tenant's card is no card of this one's
+		e = nil
+	}
 	if e == nil {
 		return nil, refuse(CodeFieldValidation, "field validation failed: message_id %q is not an ephemeral card of this app", req.MessageID)
 	}
 	if e.Deleted {
 		return nil, refuse(CodeEphemeralDeleted, "message has been deleted")
 	}
-	if chat := s.chats[e.ChatID]; chat == nil || !chat.BotIsMember {
+	if chat := s.tenantLocked(tenant).chats[e.ChatID]; chat == nil || !chat.BotIsMember {
 		return nil, refuse(CodeBotNotInChat, "bot is not in the chat %s", e.ChatID)
 	}
 	e.Deleted, e.DeletedAt = true, s.now()

@@ -21,6 +21,13 @@ const (
 	CodeAppInvalid       = 10003    // tenant_access_token/internal: unknown app_id
 	CodeAppSecretInvalid = 10014    // tenant_access_token/internal: wrong app_secret
 
+	// A store app's auth (store.go). 10012 is the SDK's "app ticket
+	// invalid"; the others are our choice.
+	CodeAppTicketInvalid   = 10012    // app_access_token: no, a wrong or a stale app_ticket
+	CodeTenantNotInstalled = 10013    // tenant_access_token: the app is not installed in that tenant
+	CodeAppTypeInvalid     = 10015    // an endpoint of the other app type (store vs self-built)
+	CodeAppTokenInvalid    = 99991664 // tenant_access_token: unknown or expired app_access_token
+
 	// ephemeral/v1 (older message family).
 	CodeBotNotInChat     = 10002 // also used for an unknown chat: the bot cannot tell them apart
 	CodeUserNotInChat    = 11206

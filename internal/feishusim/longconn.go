@@ -232,6 +232,12 @@ func (l *LongConn) handleEndpoint(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, larkws.EndpointResp{Code: CodeLongConnAuthFailed, Msg: "auth failed: unknown app or wrong secret"})
 		return
 	}
+	if o.AppType == AppTypeStore {
+		// The long connection is for self-built apps only (§5).
+		l.count(func(st *LongConnStats) { st.Refused++ })
+		writeJSON(w, http.StatusOK, larkws.EndpointResp{Code: CodeLongConnForbidden, Msg: "the long connection is for self-built apps only"})
+		return
+	}
 	ticket := randHex(16)
 	l.mu.Lock()
 	if l.closed {

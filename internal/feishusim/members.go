@@ -25,7 +25,8 @@ const (
 // Only member_id_type open_id and user_id are simulated. Page tokens are
 // opaque to the client and bound to the chat they were issued for.
 func (s *Server) handleChatMembers(r *http.Request, _ []byte) (any, *apiError) {
-	if err := s.gatewayLimit(appTier("im/v1/chats/members")...); err != nil {
+	tenant := s.reqTenant(r.Context())
+	if err := s.gatewayLimit(appTier(tenant, "im/v1/chats/members")...); err != nil {
 		return nil, err
 	}
 	q := r.URL.Query()
@@ -51,7 +52,8 @@ func (s *Server) handleChatMembers(r *http.Request, _ []byte) (any, *apiError) {
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	c, ok := s.chats[chatID]
+	ten := s.tenantLocked(tenant)
+	c, ok := ten.chats[chatID]
 	if !ok {
 		return nil, refuse(CodeChatInvalid, "invalid chat_id")
 	}
@@ -70,7 +72,7 @@ func (s *Server) handleChatMembers(r *http.Request, _ []byte) (any, *apiError) {
 	items := []map[string]any{}
 	for _, openID := range c.Members[from:to] {
 		id, name := openID, ""
-		if u := s.users[openID]; u != nil {
+		if u := ten.users[openID]; u != nil {
 			name = u.Name
 			if idType == "user_id" {
 				id = u.UserID
@@ -82,7 +84,7 @@ func (s *Server) handleChatMembers(r *http.Request, _ []byte) (any, *apiError) {
 			continue // no user_id known for this member: the field would be empty
 		}
 		items = append(items, map[string]any{
-			"member_id_type": idType, "member_id": id, "name": name, "tenant_key": s.opts.TenantKey,
+			"member_id_type": idType, "member_id": id, "name": name, "tenant_key": ten.key,
 		})
 	}
 	data := map[string]any{"items": items, "has_more": to < len(c.Members), "member_total": len(c.Members)}
@@ -97,7 +99,8 @@ func (s *Server) handleChatMembers(r *http.Request, _ []byte) (any, *apiError) {
 // chat. It takes no member to ask about (the platform's docs say the same),
 // so it cannot tell whether someone else is a member.
 func (s *Server) handleIsInChat(r *http.Request, _ []byte) (any, *apiError) {
-	if err := s.gatewayLimit(appTier("im/v1/chats/members/is_in_chat")...); err != nil {
+	tenant := s.reqTenant(r.Context())
+	if err := s.gatewayLimit(appTier(tenant, "im/v1/chats/members/is_in_chat")...); err != nil {
 		return nil, err
 	}
 	chatID := chi.URLParam(r, "chat_id")
@@ -106,7 +109,7 @@ func (s *Server) handleIsInChat(r *http.Request, _ []byte) (any, *apiError) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	c, ok := s.chats[chatID]
+	c, ok := s.tenantLocked(tenant).chats[chatID]
 	if !ok {
 		return nil, refuse(CodeChatInvalid, "invalid chat_id")
 	}

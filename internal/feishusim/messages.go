@@ -13,6 +13,7 @@ import (
 
 // Message is a normal (group-visible) message the bot posted.
 type Message struct {
+	Tenant      string // its tenant_key; empty in AddMessage: the default tenant
 	MessageID   string
 	ChatID      string
 	MsgType     string // "interactive" or "text"
@@ -41,7 +42,8 @@ const (
 // ErrUnknownMessage is returned by RecallMessage for an id never posted.
 var ErrUnknownMessage = errors.New("feishusim: unknown message")
 
-// Messages returns copies of every message posted since New or Reset.
+// Messages returns copies of every message posted since New or Reset, in
+// every tenant (Tenant.Messages has one tenant's).
 func (s *Server) Messages() []Message {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -62,6 +64,9 @@ func (s *Server) AddMessage(m Message) string {
 	}
 	if m.SenderAppID == "" {
 		m.SenderAppID = s.opts.AppID
+	}
+	if m.Tenant == "" {
+		m.Tenant = s.opts.TenantKey
 	}
 	if m.CreatedAt.IsZero() {
 		m.CreatedAt = s.now()
@@ -95,7 +100,8 @@ func (s *Server) RecallMessage(id string) error {
 // receive_id_type chat_id and open_id (the user's one-to-one chat with the
 // bot), and msg_type interactive or text, are simulated.
 func (s *Server) handleMessageCreate(r *http.Request, body []byte) (any, *apiError) {
-	if err := s.gatewayLimit(appTier("im/v1/messages")...); err != nil {
+	tenant := s.reqTenant(r.Context())
+	if err := s.gatewayLimit(appTier(tenant, "im/v1/messages")...); err != nil {
 		return nil, err
 	}
 	idType := r.URL.Query().Get("receive_id_type")
@@ -132,15 +138,18 @@ func (s *Server) handleMessageCreate(r *http.Request, body []byte) (any, *apiErr
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	now := s.now()
-	if e, ok := s.uuids[req.UUID]; ok && req.UUID != "" && now.Sub(e.at) < uuidWindow {
+	// uuids are per tenant: two tenants' sends never dedupe each other.
+	uuidKey := tenant + "/" + req.UUID
+	if e, ok := s.uuids[uuidKey]; ok && req.UUID != "" && now.Sub(e.at) < uuidWindow {
 		// Same uuid within the hour: answer with the message already posted
 		// and post nothing (the docs leave this answer unconfirmed).
 		callFrom(r.Context()).duplicate = true
 		return messageResponse(s.msgByID[e.messageID], s.opts), nil
 	}
-	chat := s.chats[req.ReceiveID]
+	ten := s.tenantLocked(tenant)
+	chat := ten.chats[req.ReceiveID]
 	if idType == "open_id" {
-		chat = s.p2pChatLocked(req.ReceiveID)
+		chat = ten.p2pChat(req.ReceiveID)
 	}
 	if chat == nil {
 		return nil, refuse(CodeMsgBadParam, "receive_id: no chat %s", req.ReceiveID)
@@ -148,10 +157,11 @@ func (s *Server) handleMessageCreate(r *http.Request, body []byte) (any, *apiErr
 	if !chat.BotIsMember {
 		return nil, refuse(CodeMsgBotNotInChat, "Bot/User can NOT be out of the chat.")
 	}
-	if err := s.messageLimit(rule{key: "messages chat " + chat.ID, limit: messagesPerChatPerS, per: time.Second}); err != nil {
+	if err := s.messageLimit(rule{key: "messages chat " + tenant + " " + chat.ID, limit: messagesPerChatPerS, per: time.Second}); err != nil {
 		return nil, err
 	}
 	m := &Message{
+		Tenant:      tenant,
 		MessageID:   newMessageID(),
 		ChatID:      chat.ID,
 		MsgType:     req.MsgType,
@@ -165,7 +175,7 @@ func (s *Server) handleMessageCreate(r *http.Request, body []byte) (any, *apiErr
 	s.messages = append(s.messages, m)
 	s.msgByID[m.MessageID] = m
 	if req.UUID != "" {
-		s.uuids[req.UUID] = uuidEntry{messageID: m.MessageID, at: now}
+		s.uuids[uuidKey] = uuidEntry{messageID: m.MessageID, at: now}
 	}
 	return messageResponse(m, s.opts), nil
 }
@@ -222,7 +232,7 @@ func messageResponse(m *Message, o Options) map[string]any {
 		"deleted":          false,
 		"updated":          m.Updates > 0,
 		"chat_id":          m.ChatID,
-		"sender":           map[string]string{"id": o.AppID, "id_type": "app_id", "sender_type": "app", "tenant_key": o.TenantKey},
+		"sender":           map[string]string{"id": o.AppID, "id_type": "app_id", "sender_type": "app", "tenant_key": m.Tenant},
 		"body":             map[string]string{"content": m.Content},
 		"mentions":         []any{},
 		"upper_message_id": "",
@@ -241,10 +251,14 @@ func (s *Server) handleMessagePatch(r *http.Request, body []byte) (any, *apiErro
 	if req.Content == "" {
 		return nil, missing("content")
 	}
+	tenant := s.reqTenant(r.Context())
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	m := s.msgByID[id]
-	if err := s.checkPatchable(id, m); err != nil {
+	if m != nil && m.Tenant != tenant {
+		m = nil // another tenant's message is not found in this one
+	}
+	if err := s.checkPatchable(tenant, id, m); err != nil {
 		return nil, err
 	}
 	if err := s.messageLimit(rule{key: "patch message " + id, limit: patchPerMessagePerSec, per: time.Second}); err != nil {
@@ -267,9 +281,9 @@ func (s *Server) handleMessagePatch(r *http.Request, body []byte) (any, *apiErro
 }
 
 // checkPatchable applies the rules about the message itself; callers hold s.mu.
-func (s *Server) checkPatchable(id string, m *Message) *apiError {
+func (s *Server) checkPatchable(tenant, id string, m *Message) *apiError {
 	switch {
-	case m == nil && s.ephByID[id] != nil:
+	case m == nil && s.ephByID[id] != nil && s.ephByID[id].Tenant == tenant:
 		return refuse(CodeMsgBadParam, "message %s is an ephemeral card; PATCH is not documented for those (delete and send a new one)", id)
 	case m == nil:
 		return refuse(CodeMsgBadParam, "message %s not found", id)

@@ -38,6 +38,15 @@ type Platform struct {
 	Clock  func() time.Time // default time.Now; timestamps and create_time read it
 }
 
+// ForTenant returns a copy of p that sends as the tenant key: every event
+// and callback it builds carries that tenant_key (header.tenant_key,
+// sender.tenant_key, operator.tenant_key, the legacy tenant_key).
+func (p *Platform) ForTenant(key string) *Platform {
+	cp := *p
+	cp.TenantKey = key
+	return &cp
+}
+
 // DeliverOpts shape one delivery, mostly so tests can send bad requests.
 type DeliverOpts struct {
 	Timestamp string // X-Lark-Request-Timestamp; default: the clock in Unix seconds
@@ -117,14 +126,14 @@ type envelopeHeader struct {
 // examples show (the docs disagree on the unit). It panics if event does not
 // marshal to JSON, which is a bug in the caller.
 func (p *Platform) BuildEvent(eventType string, event any) []byte {
-	b, err := p.buildEvent(newEventID(), eventType, event)
+	b, err := p.buildEvent(newEventID(), eventType, p.TenantKey, event)
 	if err != nil {
 		panic(fmt.Sprintf("feishusim: BuildEvent(%s): %v", eventType, err))
 	}
 	return b
 }
 
-func (p *Platform) buildEvent(eventID, eventType string, event any) ([]byte, error) {
+func (p *Platform) buildEvent(eventID, eventType, tenantKey string, event any) ([]byte, error) {
 	created := strconv.FormatInt(p.now().UnixMilli(), 10)
 	if eventType == "card.action.trigger" {
 		created = strconv.FormatInt(p.now().UnixMicro(), 10)
@@ -137,7 +146,7 @@ func (p *Platform) buildEvent(eventID, eventType string, event any) ([]byte, err
 			CreateTime: created,
 			Token:      p.VerificationToken,
 			AppID:      p.AppID,
-			TenantKey:  p.TenantKey,
+			TenantKey:  tenantKey,
 		},
 		Event: event,
 	})

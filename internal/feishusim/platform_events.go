@@ -53,7 +53,7 @@ func (p *Platform) SendText(ctx context.Context, o MessageOpts) (Result, error) 
 	if o.TenantKey == "" {
 		o.TenantKey = p.TenantKey
 	}
-	body, err := p.buildEvent(o.EventID, "im.message.receive_v1", messageEvent(o, p.now()))
+	body, err := p.buildEvent(o.EventID, "im.message.receive_v1", o.TenantKey, messageEvent(o, p.now()))
 	if err != nil {
 		return Result{}, fmt.Errorf("feishusim: build event: %w", err)
 	}
@@ -119,9 +119,13 @@ type ActionOpts struct {
 	Timezone       string         // default "Asia/Shanghai"
 	Token          string         // c-... delayed-update token; default random
 	EventID        string         // default random
+	TenantKey      string         // the clicking user's tenant; default the Platform's
 }
 
-func (o *ActionOpts) defaults() {
+func (o *ActionOpts) defaults(p *Platform) {
+	if o.TenantKey == "" {
+		o.TenantKey = p.TenantKey
+	}
 	if o.Tag == "" {
 		o.Tag = "button"
 	}
@@ -150,8 +154,8 @@ func (o *ActionOpts) action() map[string]any {
 
 // ClickButton delivers card.action.trigger (§9.1, §14.3) to CardURL.
 func (p *Platform) ClickButton(ctx context.Context, o ActionOpts) (Result, error) {
-	o.defaults()
-	operator := map[string]any{"tenant_key": p.TenantKey, "open_id": o.OperatorOpenID}
+	o.defaults(p)
+	operator := map[string]any{"tenant_key": o.TenantKey, "open_id": o.OperatorOpenID}
 	if o.OperatorUserID != "" {
 		operator["user_id"] = o.OperatorUserID
 	}
@@ -162,7 +166,7 @@ func (p *Platform) ClickButton(ctx context.Context, o ActionOpts) (Result, error
 		"host":     "im_message",
 		"context":  map[string]string{"open_message_id": o.MessageID, "open_chat_id": o.ChatID},
 	}
-	body, err := p.buildEvent(o.EventID, "card.action.trigger", event)
+	body, err := p.buildEvent(o.EventID, "card.action.trigger", o.TenantKey, event)
 	if err != nil {
 		return Result{}, fmt.Errorf("feishusim: build callback: %w", err)
 	}
@@ -174,13 +178,13 @@ func (p *Platform) ClickButton(ctx context.Context, o ActionOpts) (Result, error
 // ClickLegacy delivers the same click in the older card request URL format
 // (§9.7): a flat plaintext body signed with SignLegacy. It has no event id.
 func (p *Platform) ClickLegacy(ctx context.Context, o ActionOpts) (Result, error) {
-	o.defaults()
+	o.defaults(p)
 	body, err := json.Marshal(map[string]any{
 		"open_id":         o.OperatorOpenID,
 		"user_id":         o.OperatorUserID,
 		"open_message_id": o.MessageID,
 		"open_chat_id":    o.ChatID,
-		"tenant_key":      p.TenantKey,
+		"tenant_key":      o.TenantKey,
 		"token":           o.Token,
 		"action":          o.action(),
 	})

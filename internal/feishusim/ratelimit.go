@@ -14,7 +14,8 @@ import (
 //	im/v1/messages        5/s per chat (230020); app tier 50/s and 1000/min
 //	PATCH im/v1/messages  5/s per message (230020); no app tier (undocumented)
 //
-// The windows are fixed, aligned to the simulator clock's whole seconds and
+// Every quota is counted per tenant: the app tier "per API, per app, per
+// tenant" (§12.1), and chats belong to one tenant. The windows are fixed, aligned to the simulator clock's whole seconds and
 // minutes, so a test with a fake clock is exact: the 41st ephemeral send to one
 // chat within one clock second is refused, the first one in the next second is
 // not. Refused requests do not count against any window.
@@ -84,10 +85,12 @@ func (l *limiter) reset() {
 	l.windows = map[string]*window{}
 }
 
-func appTier(api string) []rule {
+// appTier is an API's app tier in one tenant: the platform counts "per API,
+// per app, per tenant" (feishu-platform.md §12.1).
+func appTier(tenant, api string) []rule {
 	return []rule{
-		{key: "app " + api + " s", limit: appPerSecond, per: time.Second},
-		{key: "app " + api + " m", limit: appPerMinute, per: time.Minute},
+		{key: "app " + tenant + " " + api + " s", limit: appPerSecond, per: time.Second},
+		{key: "app " + tenant + " " + api + " m", limit: appPerMinute, per: time.Minute},
 	}
 }
 

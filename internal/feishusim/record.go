@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 )
@@ -141,7 +142,7 @@ func (s *Server) record(next http.Handler) http.Handler {
 			Code int `json:"code"`
 		}
 		_ = json.Unmarshal(cw.body.Bytes(), &answer)
-		if r.URL.Path == tokenPath || r.URL.Path == EndpointPath {
+		if strings.HasPrefix(r.URL.Path, authPathPrefix) || r.URL.Path == oauthTokenPath || r.URL.Path == EndpointPath {
 			body = redactSecret(body)
 		}
 		s.rec.add(Call{
@@ -176,7 +177,7 @@ func redactSecret(body []byte) []byte {
 	if json.Unmarshal(body, &m) != nil {
 		return []byte(`"(unparsable token request, not recorded)"`)
 	}
-	for _, k := range []string{"app_secret", "AppSecret", "ClientAssertion"} {
+	for _, k := range []string{"app_secret", "AppSecret", "ClientAssertion", "app_ticket", "app_access_token", "client_secret"} {
 		if _, ok := m[k]; ok {
 			m[k] = "REDACTED"
 		}

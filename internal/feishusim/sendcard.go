@@ -76,6 +76,13 @@ func newClientCards() *clientCards { return &clientCards{senders: map[string]str
 // it, with openChatIDs (the chats picked, or given) and cardContent as the
 // page passed it. errCode is 0 when every chat got the card.
 func (s *Server) ClientSendMessageCard(senderOpenID string, chatIDs []string, cardContent json.RawMessage) (sendCardInfo []SentCard, failed []string, errCode int) {
+	return s.defaultTenant().ClientSendMessageCard(senderOpenID, chatIDs, cardContent)
+}
+
+// ClientSendMessageCard is Server.ClientSendMessageCard for a user of this
+// tenant: the chats are the tenant's.
+func (t *Tenant) ClientSendMessageCard(senderOpenID string, chatIDs []string, cardContent json.RawMessage) (sendCardInfo []SentCard, failed []string, errCode int) {
+	s := t.s
 	switch {
 	case len(chatIDs) == 0:
 		return nil, nil, SendCardNoChats
@@ -103,13 +110,13 @@ func (s *Server) ClientSendMessageCard(senderOpenID string, chatIDs []string, ca
 		if slices.ContainsFunc(sent, func(m *Message) bool { return m.ChatID == id }) || slices.Contains(failed, id) {
 			continue
 		}
-		chat := s.chats[id]
+		chat := s.tenantLocked(t.key).chats[id]
 		if chat == nil || !slices.Contains(chat.Members, senderOpenID) {
 			failed = append(failed, id)
 			continue
 		}
 		m := &Message{
-			MessageID: newMessageID(), ChatID: id, MsgType: "interactive", Content: card,
+			Tenant: t.key, MessageID: newMessageID(), ChatID: id, MsgType: "interactive", Content: card,
 			SenderAppID: s.opts.AppID, CreatedAt: now, UpdatedAt: now, History: []string{card},
 		}
 		s.messages = append(s.messages, m)

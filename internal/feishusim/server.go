@@ -20,8 +20,16 @@ type Options struct {
 	AppID     string // default "cli_sim0000000000000"
 	AppSecret string // default "sim-secret"
 	AppName   string // bot name in /bot/v3/info; default "botd-sim"
-	BotOpenID string // default "ou_bot0000000000000000000000000000"
-	TenantKey string // default "sim_tenant"
+	BotOpenID string // the bot's open_id in the default tenant; default "ou_bot0000000000000000000000000000"
+	TenantKey string // the default tenant (see Tenant); default "sim_tenant"
+	// AppType is AppTypeSelfBuilt (the default when empty) or AppTypeStore:
+	// which token endpoints the app may use (auth.go, store.go).
+	AppType string
+	// AppTicketDelay is how long after a store app asks for an app_ticket
+	// (POST /open-apis/auth/v3/app_ticket/resend) the simulator pushes it to
+	// the Platform set with SetPlatform. Negative: never by itself; only
+	// PushAppTicket pushes, so a test decides when the ticket arrives.
+	AppTicketDelay time.Duration
 	// Clock is the simulator's time: token expiry, uuid windows, the 14-day
 	// PATCH window and rate-limit windows all read it. Default time.Now.
 	Clock func() time.Time
@@ -47,11 +55,12 @@ type Server struct {
 	longConn *LongConn
 	fault    atomic.Pointer[func(*http.Request) *Fault]
 
-	mu         sync.Mutex // guards everything below
-	tokens     map[string]time.Time
-	current    string // the token tenant_access_token/internal hands out until < 30 min remain
-	chats      map[string]*Chat
-	users      map[string]*User // by open_id
+	mu         sync.Mutex              // guards everything below
+	tokens     map[string]issuedToken  // tenant_access_tokens, each bound to its tenant
+	current    map[string]string       // per tenant: the token handed out until < 30 min remain
+	tenants    map[string]*tenantState // by tenant_key (tenants.go)
+	store      *storeState             // a store app's ticket and app tokens (store.go)
+	platform   *Platform               // where pushes go (SetPlatform); nil: nowhere
 	ephemerals []*Ephemeral
 	ephByID    map[string]*Ephemeral
 	messages   []*Message
@@ -80,6 +89,13 @@ func New(opts Options) *Server {
 	if opts.TenantKey == "" {
 		opts.TenantKey = "sim_tenant"
 	}
+	switch opts.AppType {
+	case "":
+		opts.AppType = AppTypeSelfBuilt
+	case AppTypeSelfBuilt, AppTypeStore:
+	default:
+		panic("feishusim: unknown AppType " + opts.AppType)
+	}
 	if opts.Clock == nil {
 		opts.Clock = time.Now
 	}
@@ -87,17 +103,19 @@ func New(opts Options) *Server {
 		opts.Logger = zap.NewNop()
 	}
 	s := &Server{
-		opts:   opts,
-		now:    opts.Clock,
-		log:    opts.Logger,
-		limits: newLimiter(),
-		rec:    newRecorder(),
-		tokens: map[string]time.Time{},
-		chats:  map[string]*Chat{},
-		users:  map[string]*User{},
-		web:    newWebState(),
-		client: newClientCards(),
+		opts:    opts,
+		now:     opts.Clock,
+		log:     opts.Logger,
+		limits:  newLimiter(),
+		rec:     newRecorder(),
+		tokens:  map[string]issuedToken{},
+		current: map[string]string{},
+		tenants: map[string]*tenantState{},
+		store:   newStoreState(opts.AppTicketDelay),
+		web:     newWebState(),
+		client:  newClientCards(),
 	}
+	s.tenantLocked(opts.TenantKey)
 	s.resetWorld()
 	s.longConn = newLongConn(s, opts.LongConn)
 	s.opts.LongConn = s.longConn.opts
@@ -134,6 +152,10 @@ func (s *Server) routes() chi.Router {
 	r.Post(EndpointPath, s.longConn.handleEndpoint)
 	r.Route("/open-apis", func(r chi.Router) {
 		r.With(s.requireJSON).Post("/auth/v3/tenant_access_token/internal", s.adapt(s.handleTenantToken))
+		// A store app's tokens (store.go).
+		r.With(s.requireJSON).Post("/auth/v3/app_access_token", s.adapt(s.handleAppAccessToken))
+		r.With(s.requireJSON).Post("/auth/v3/tenant_access_token", s.adapt(s.handleStoreTenantToken))
+		r.With(s.requireJSON).Post("/auth/v3/app_ticket/resend", s.adapt(s.handleTicketResend))
 		// The web app's login: the code exchange needs no token (it carries
 		// the app's credentials), user_info takes the user's token.
 		r.With(s.requireJSON).Post("/authen/v2/oauth/token", s.adapt(s.handleOAuthToken))

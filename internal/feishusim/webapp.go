@@ -44,38 +44,50 @@ const (
 // that it never nests inside s.mu.
 type webState struct {
 	mu         sync.Mutex
-	ticket     string
-	ticketExp  time.Time
-	tickets    int // how many tickets were handed out (a fetch count for tests)
+	jsTickets  map[string]jsTicket // per tenant: a ticket is fetched with a tenant's token
+	tickets    int                 // how many tickets were handed out (a fetch count for tests)
 	codes      map[string]*authCode
 	userTokens map[string]userToken
 }
 
+type jsTicket struct {
+	ticket string
+	exp    time.Time
+}
+
+// authCode and userToken belong to a user of one tenant.
 type authCode struct {
+	tenant string
 	openID string
 	exp    time.Time
 	used   bool
 }
 
 type userToken struct {
+	tenant string
 	openID string
 	exp    time.Time
 }
 
 func newWebState() *webState {
-	return &webState{codes: map[string]*authCode{}, userTokens: map[string]userToken{}}
+	return &webState{jsTickets: map[string]jsTicket{}, codes: map[string]*authCode{}, userTokens: map[string]userToken{}}
 }
 
-// JSAPITicket returns the jsapi_ticket currently valid (empty when none was
-// handed out or it expired): the simulated client signs with it.
-func (s *Server) JSAPITicket() string {
-	w := s.web
+// JSAPITicket returns the default tenant's jsapi_ticket currently valid
+// (empty when none was handed out or it expired): the simulated client
+// signs with it.
+func (s *Server) JSAPITicket() string { return s.defaultTenant().JSAPITicket() }
+
+// JSAPITicket returns the tenant's jsapi_ticket currently valid, or "".
+func (t *Tenant) JSAPITicket() string {
+	w := t.s.web
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if w.ticket == "" || !s.now().Before(w.ticketExp) {
+	jt := w.jsTickets[t.key]
+	if jt.ticket == "" || !t.s.now().Before(jt.exp) {
 		return ""
 	}
-	return w.ticket
+	return jt.ticket
 }
 
 // TicketFetches is how many times POST /open-apis/jssdk/ticket/get answered
@@ -90,11 +102,18 @@ func (s *Server) TicketFetches() int {
 // valid AuthCodeLifetime on the simulator's clock. The user must have been
 // added with AddUser.
 func (s *Server) IssueAuthCode(openID string) (string, error) {
+	return s.defaultTenant().IssueAuthCode(openID)
+}
+
+// IssueAuthCode is Server.IssueAuthCode for a user of this tenant: the
+// user_info the code leads to names this tenant.
+func (t *Tenant) IssueAuthCode(openID string) (string, error) {
+	s := t.s
 	s.mu.Lock()
-	_, ok := s.users[openID]
+	_, ok := s.tenantLocked(t.key).users[openID]
 	s.mu.Unlock()
 	if !ok {
-		return "", fmt.Errorf("feishusim: unknown user %q", openID)
+		return "", fmt.Errorf("feishusim: unknown user %q in tenant %s", openID, t.key)
 	}
 	w := s.web
 	w.mu.Lock()
@@ -108,26 +127,28 @@ func (s *Server) IssueAuthCode(openID string) (string, error) {
 		}
 	}
 	code := webAppCodePrefix + randHex(16)
-	w.codes[code] = &authCode{openID: openID, exp: now.Add(AuthCodeLifetime)}
+	w.codes[code] = &authCode{tenant: t.key, openID: openID, exp: now.Add(AuthCodeLifetime)}
 	return code, nil
 }
 
 // handleJSAPITicket is POST /open-apis/jssdk/ticket/get (tenant token
 // checked by the router). Like the tenant token, the same ticket is handed
 // out until it is close to expiry.
-func (s *Server) handleJSAPITicket(*http.Request, []byte) (any, *apiError) {
+func (s *Server) handleJSAPITicket(r *http.Request, _ []byte) (any, *apiError) {
+	tenant := s.reqTenant(r.Context())
 	w := s.web
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	now := s.now()
-	if w.ticket == "" || w.ticketExp.Sub(now) < tokenRenewWindow {
-		w.ticket = webAppTicketPrefix + randHex(20)
-		w.ticketExp = now.Add(TicketLifetime)
+	jt := w.jsTickets[tenant]
+	if jt.ticket == "" || jt.exp.Sub(now) < tokenRenewWindow {
+		jt = jsTicket{ticket: webAppTicketPrefix + randHex(20), exp: now.Add(TicketLifetime)}
+		w.jsTickets[tenant] = jt
 	}
 	w.tickets++
 	return map[string]any{"code": 0, "msg": "ok", "data": map[string]any{
-		"ticket":    w.ticket,
-		"expire_in": int(w.ticketExp.Sub(now) / time.Second),
+		"ticket":    jt.ticket,
+		"expire_in": int(jt.exp.Sub(now) / time.Second),
 	}}, nil
 }
 
@@ -173,7 +194,7 @@ func (s *Server) handleOAuthToken(_ *http.Request, body []byte) (any, *apiError)
 			delete(w.userTokens, t)
 		}
 	}
-	w.userTokens[tok] = userToken{openID: ac.openID, exp: now.Add(userTokenLifetime)}
+	w.userTokens[tok] = userToken{tenant: ac.tenant, openID: ac.openID, exp: now.Add(userTokenLifetime)}
 	return map[string]any{
 		"code":         0,
 		"access_token": tok,
@@ -206,7 +227,7 @@ func (s *Server) handleUserInfo(r *http.Request, _ []byte) (any, *apiError) {
 		return nil, &apiError{Status: http.StatusUnauthorized, Code: CodeUserTokenExpired, Msg: "The user access token passed is expired."}
 	}
 	s.mu.Lock()
-	u, ok := s.users[ut.openID]
+	u, ok := s.tenantLocked(ut.tenant).users[ut.openID]
 	var user User
 	if ok {
 		user = *u
@@ -222,6 +243,6 @@ func (s *Server) handleUserInfo(r *http.Request, _ []byte) (any, *apiError) {
 		"union_id":   "on_" + strings.TrimPrefix(user.OpenID, "ou_"),
 		"user_id":    user.UserID,
 		"email":      user.Email,
-		"tenant_key": s.opts.TenantKey,
+		"tenant_key": ut.tenant,
 	}}, nil
 }

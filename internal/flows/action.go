@@ -37,6 +37,11 @@ const (
 // webhook answers it with a generic error toast, and the user may click
 // again: a click on a form that has moved on answers with its state.
 func (e *Engine) HandleAction(ctx context.Context, a Action) (Answer, error) {
+	var err error
+	if a.TenantKey, err = eventTenant(ctx, a.TenantKey); err != nil {
+		e.log.Warn("action refused", zap.Error(err))
+		return ToastAnswer(ToastError, e.deps.DefaultLocale, MsgUnknownAction), nil
+	}
 	if _, onForm := a.Value[FormTarget]; onForm {
 		return e.handleFormAction(ctx, a)
 	}

@@ -21,9 +21,11 @@ type Deps struct {
 	Clock Clock
 	// Logger receives the engine's logs, named "flows". Default: no logs.
 	Logger *zap.Logger
-	// BotOpenID returns the bot's own open_id, so that its @mentions are not
-	// read as people; it may return "" until the id is known. Default: "".
-	BotOpenID func() string
+	// BotOpenID returns the bot's own open_id in a tenant (a store app's
+	// bot has one per tenant; a self-built app's, one), so that its
+	// @mentions are not read as people; it may return "" until the id is
+	// known. Default: "".
+	BotOpenID func(tenantKey string) string
 	// DefaultLocale is the language of cards when the command gives no hint.
 	// Default: "en_us".
 	DefaultLocale string
@@ -105,7 +107,7 @@ func New(deps Deps, fs ...Flow) *Engine {
 		deps.Logger = zap.NewNop()
 	}
 	if deps.BotOpenID == nil {
-		deps.BotOpenID = func() string { return "" }
+		deps.BotOpenID = func(string) string { return "" }
 	}
 	if deps.DefaultLocale == "" {
 		deps.DefaultLocale = LocaleEnUS

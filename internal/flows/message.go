@@ -31,6 +31,10 @@ import (
 // An error means nothing may have been started: the webhook releases its
 // claim on the event so that the platform's redelivery tries again.
 func (e *Engine) HandleMessage(ctx context.Context, m Message) error {
+	var err error
+	if m.TenantKey, err = eventTenant(ctx, m.TenantKey); err != nil {
+		return Permanent(fmt.Errorf("flows: message %s: %w", m.MessageID, err))
+	}
 	cmd, flow, ignored := e.command(m)
 	if ignored != "" {
 		if ce := e.log.Check(zap.DebugLevel, "message ignored: "+ignored); ce != nil {

@@ -135,8 +135,19 @@ func (e *Engine) effect(ctx context.Context, it *Interaction, name string, log *
 
 // notApplied reports whether err says the platform certainly did not apply
 // the call (it answered and refused), as opposed to a timeout or a 5xx after
-// which the call may have gone through.
+// which the call may have gone through. A call held back before it was made
+// was not applied either: by the rate limiter (Paced), or while it waits for
+// what the platform has yet to send (Deferred: a store app's app_ticket).
+// Either is tried again, and must not look like a crash then.
 func notApplied(err error) bool {
 	var na interface{ NotApplied() bool }
-	return errors.As(err, &na) && na.NotApplied()
+	if errors.As(err, &na) && na.NotApplied() {
+		return true
+	}
+	var p interface{ Paced() bool }
+	if errors.As(err, &p) && p.Paced() {
+		return true
+	}
+	var d interface{ Deferred() bool }
+	return errors.As(err, &d) && d.Deferred()
 }

@@ -122,7 +122,7 @@ func (e *Engine) command(m Message) (Command, Flow, string) {
 	case m.SenderType != "" && m.SenderType != "user":
 		return Command{}, nil, "not from a user"
 	}
-	cmd, ok := ParseCommand(m.Text, m.Mentions, e.deps.BotOpenID())
+	cmd, ok := ParseCommand(m.Text, m.Mentions, e.deps.BotOpenID(m.TenantKey))
 	if !ok {
 		return Command{}, nil, "not a command"
 	}

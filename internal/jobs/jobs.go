@@ -23,7 +23,12 @@ import (
 
 	"github.com/botd/botd/internal/flows"
 	"github.com/botd/botd/internal/jobs/retry"
+	"github.com/botd/botd/internal/tenant"
 )
+
+// deferredDelay is how long a deferred job (isFailure) that names no delay
+// waits before it looks again.
+const deferredDelay = 5 * time.Second
 
 // Runner does the work of one job; *flows.Engine is one.
 type Runner interface {
@@ -61,6 +66,13 @@ type Config struct {
 	OrphanAfter time.Duration
 	// Metrics registers the job metrics; nil registers none.
 	Metrics prometheus.Registerer
+	// Tenants makes the queue a store app's (BOTD_APP_TYPE=store): a job
+	// is enqueued for the tenant of its context (tenant.Require; none is
+	// an error), carries it, and runs with it put back in its context;
+	// its task id holds it, so that the same id in two tenants is two
+	// jobs. False (a self-built app) keeps payloads and task ids as they
+	// always were.
+	Tenants bool
 }
 
 func (c Config) withDefaults() Config {
@@ -98,9 +110,19 @@ const taskPrefix = "botd:"
 
 // payload names what a job works on: an interaction, or for a flow's own
 // jobs a record or due-set member. The key stays "iid" so that jobs queued
-// by an older botd still run.
+// by an older botd still run. Tenant is a store app's tenant_key, and
+// absent from a self-built app's jobs.
 type payload struct {
 	InteractionID string `json:"iid"`
+	Tenant        string `json:"t,omitempty"`
+}
+
+// context is ctx with the job's tenant, if it has one.
+func (p payload) context(ctx context.Context) context.Context {
+	if p.Tenant == "" {
+		return ctx
+	}
+	return tenant.With(ctx, p.Tenant)
 }
 
 // Queue enqueues jobs (it implements flows.Jobs) and, once started, runs
@@ -212,7 +234,7 @@ func New(rdb redis.UniversalClient, cfg Config, log *zap.Logger) *Queue {
 		LogLevel:                 asynq.WarnLevel,
 		ErrorHandler: asynq.ErrorHandlerFunc(func(ctx context.Context, t *asynq.Task, err error) {
 			if !isFailure(err) {
-				log.Debug("job deferred by the rate limiter", zap.String("job", t.Type()),
+				log.Debug("job deferred (rate limiter, or waiting for the app_ticket)", zap.String("job", t.Type()),
 					zap.ByteString("payload", t.Payload()), zap.Error(err))
 				return
 			}
@@ -245,7 +267,22 @@ func (q *Queue) EnqueueAfter(ctx context.Context, kind flows.JobKind, id string,
 }
 
 func (q *Queue) enqueue(ctx context.Context, kind flows.JobKind, interactionID string, opts ...asynq.Option) error {
-	body, err := json.Marshal(payload{InteractionID: interactionID})
+	p := payload{InteractionID: interactionID}
+	taskID := string(kind) + ":" + interactionID
+	if q.cfg.Tenants {
+		// A store app's job without a tenant could reach no tenant's
+		// state: refused here, where the caller still learns of it.
+		key, err := tenant.Require(ctx)
+		if err == nil {
+			err = tenant.Check(key)
+		}
+		if err != nil {
+			return fmt.Errorf("jobs: enqueue %s %s: %w", kind, interactionID, permanent{err})
+		}
+		p.Tenant = key
+		taskID = string(kind) + ":" + key + ":" + interactionID
+	}
+	body, err := json.Marshal(p)
 	if err != nil {
 		return fmt.Errorf("jobs: enqueue %s %s: %w", kind, interactionID, err)
 	}
@@ -254,7 +291,7 @@ func (q *Queue) enqueue(ctx context.Context, kind flows.JobKind, interactionID s
 		return fmt.Errorf("jobs: enqueue %s %s: %w", kind, interactionID, ErrUnknownKind)
 	}
 	task := asynq.NewTask(taskPrefix+string(kind), body, append([]asynq.Option{
-		asynq.TaskID(string(kind) + ":" + interactionID),
+		asynq.TaskID(taskID),
 		asynq.Queue(q.cfg.queueName(sp.Priority)),
 		asynq.MaxRetry(sp.MaxRetry),
 		asynq.Timeout(q.cfg.JobTimeout)}, opts...)...)
@@ -307,11 +344,15 @@ func (q *Queue) run(ctx context.Context, r Runner, sp flows.JobSpec, t *asynq.Ta
 	if err := json.Unmarshal(t.Payload(), &p); err != nil || p.InteractionID == "" {
 		return fmt.Errorf("jobs: bad payload for %s: %v: %w", kind, err, asynq.SkipRetry)
 	}
+	if q.cfg.Tenants && tenant.Check(p.Tenant) != nil {
+		// Queued by a self-built botd, or damaged: no tenant's job.
+		return fmt.Errorf("jobs: %s %s carries no tenant (store app): %w", kind, p.InteractionID, asynq.SkipRetry)
+	}
 	start := time.Now()
 	taskID, _ := asynq.GetTaskID(ctx)
 	queue, _ := asynq.GetQueueName(ctx)
 	release := q.holdLease(ctx, queue, taskID)
-	err := r.RunJob(flows.WithPriority(ctx, sp.Priority), kind, p.InteractionID)
+	err := r.RunJob(flows.WithPriority(p.context(ctx), sp.Priority), kind, p.InteractionID)
 	release()
 	outcome := outcomeRetry
 	defer func() { q.metrics.observe(string(kind), outcome, time.Since(start)) }()
@@ -347,7 +388,10 @@ func (q *Queue) abandon(ctx context.Context, t *asynq.Task, cause error) {
 	// its own to record the failure and tell the member.
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), q.cfg.JobTimeout)
 	defer cancel()
-	q.runner.AbandonJob(ctx, kind, p.InteractionID, cause)
+	if q.cfg.Tenants && tenant.Check(p.Tenant) != nil {
+		return // no tenant's: nothing to record it in
+	}
+	q.runner.AbandonJob(p.context(ctx), kind, p.InteractionID, cause)
 }
 
 // Shutdown stops taking jobs and waits for running ones, up to
@@ -387,21 +431,45 @@ func (q *Queue) Shutdown(ctx context.Context) error {
 // isFailure tells asynq which errors count against a job's retries. A job
 // the rate limiter deferred (its turn is more than a moment away) did not
 // fail: it is rescheduled for its turn without using up a retry, and without
-// holding a worker while it waits.
+// holding a worker while it waits. So is a job that waits for something
+// the platform will send (Deferred: a store app's app_ticket, which may
+// arrive long after botd started): it waits as long as it takes and is
+// never dropped for it.
 func isFailure(err error) bool {
 	var p interface{ Paced() bool }
-	return !errors.As(err, &p) || !p.Paced()
+	if errors.As(err, &p) && p.Paced() {
+		return false
+	}
+	return !deferred(err)
 }
+
+// deferred reports whether err says its job waits for something to come
+// (a Deferred method reporting true).
+func deferred(err error) bool {
+	var d interface{ Deferred() bool }
+	return errors.As(err, &d) && d.Deferred()
+}
+
+// permanent marks an error no retry can fix (retry.Retryable: false).
+type permanent struct{ err error }
+
+func (p permanent) Error() string   { return p.err.Error() }
+func (p permanent) Unwrap() error   { return p.err }
+func (p permanent) Retryable() bool { return false }
 
 // retryDelay backs off exponentially from 200 ms to 5 min, and honours the
 // delay an error asks for: a rate-limit reset the platform sent
-// (x-ogw-ratelimit-reset), or the turn the rate limiter gave.
+// (x-ogw-ratelimit-reset), or the turn the rate limiter gave. A deferred
+// job that names no delay looks again after deferredDelay.
 func retryDelay(n int, err error, _ *asynq.Task) time.Duration {
 	var ra interface{ RetryDelay() time.Duration }
 	if errors.As(err, &ra) {
 		if d := ra.RetryDelay(); d > 0 {
 			return d
 		}
+	}
+	if deferred(err) {
+		return deferredDelay
 	}
 	d := 200 * time.Millisecond << min(n, 11)
 	return min(d, 5*time.Minute)

@@ -33,8 +33,9 @@ type rule struct {
 // per-chat, per-user or per-message quotas. Build it with the methods of
 // Limits, one per kind of call.
 type Call struct {
-	api   API
-	rules []rule
+	api    API
+	rules  []rule
+	tenant string // set once the call's keys are in its tenant's space (Limiter.scope)
 }
 
 // API is the Open API the call goes to.

@@ -85,7 +85,10 @@
 //
 // All keys live under "botd:rl:" (see keys.go) and carry a TTL of their
 // longest window plus a second, so idle chats and messages leave nothing
-// behind. One Redis database (or key prefix) serves one app. The keys of
+// behind. One Redis database (or key prefix) serves one app. A store app
+// (Options.PerTenant) keeps every tenant's windows apart, as the platform
+// counts them, with the tenant inside each key's hash tag; a call whose
+// context has no tenant is refused, never counted in shared windows. The keys of
 // one call are passed to the script as KEYS, and share the hash tag of
 // their API, so a Redis Cluster runs the script in that API's slot.
 //

@@ -32,3 +32,15 @@ func (e *WaitError) RetryDelay() time.Duration { return e.After }
 // Paced is always true: the call was held back by the limiter, not refused
 // by the platform, so it is not a failure.
 func (e *WaitError) Paced() bool { return true }
+
+// tenantError is a store app's call without a (valid) tenant in its
+// context. It is permanent: a bug in the caller that no retry can mend,
+// and never a reason to count the call in another tenant's windows.
+type tenantError struct {
+	api API
+	err error // tenant.ErrMissing or tenant.Check's error
+}
+
+func (e *tenantError) Error() string   { return fmt.Sprintf("ratelimit: %s: %v", e.api, e.err) }
+func (e *tenantError) Unwrap() error   { return e.err }
+func (e *tenantError) Retryable() bool { return false }

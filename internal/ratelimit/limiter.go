@@ -16,6 +16,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/botd/botd/internal/flows"
+	"github.com/botd/botd/internal/tenant"
 )
 
 // rulePause is Decision.Rule when a pause after a 429 holds the call back.
@@ -35,18 +36,23 @@ type Options struct {
 	// server's clock. It is for tests that step time by hand; production
 	// leaves it nil so that replicas with skewed clocks agree.
 	Now func() time.Time
+	// PerTenant is for a store app: every call is counted in the windows
+	// of the tenant its context carries (tenant.From), and a call without
+	// one is refused (keys.go).
+	PerTenant bool
 }
 
 // Limiter paces Open API calls to Limits, with its state in Redis shared by
 // all replicas. A nil *Limiter paces nothing. It is safe for concurrent use.
 type Limiter struct {
-	rdb     redis.Scripter
-	prefix  string // the client's key prefix (state.WithKeyPrefix), "" for none
-	lim     Limits
-	now     func() time.Time
-	log     *zap.Logger
-	metrics *metrics
-	queues  queues
+	rdb       redis.Scripter
+	prefix    string // the client's key prefix (state.WithKeyPrefix), "" for none
+	perTenant bool   // Options.PerTenant
+	lim       Limits
+	now       func() time.Time
+	log       *zap.Logger
+	metrics   *metrics
+	queues    queues
 
 	// Members of the logs must be unique across replicas: a random prefix
 	// per limiter and a counter.
@@ -91,7 +97,7 @@ func New(rdb redis.Scripter, lim Limits, opts Options) (*Limiter, error) {
 	if p, ok := rdb.(interface{ KeyPrefix() string }); ok {
 		prefix = p.KeyPrefix()
 	}
-	return &Limiter{rdb: rdb, prefix: prefix, lim: lim, now: opts.Now, log: log.Named("ratelimit"),
+	return &Limiter{rdb: rdb, prefix: prefix, perTenant: opts.PerTenant, lim: lim, now: opts.Now, log: log.Named("ratelimit"),
 		metrics: m, id: hex.EncodeToString(b[:])}, nil
 }
 
@@ -115,6 +121,45 @@ func (l *Limiter) Allow(ctx context.Context, call Call) (Decision, error) {
 	if l.off() || len(call.rules) == 0 {
 		return Decision{Allowed: true}, nil
 	}
+	call, err := l.scope(ctx, call)
+	if err != nil {
+		return Decision{}, err
+	}
+	return l.allow(ctx, call)
+}
+
+// scope moves a store app's call into the windows of its context's tenant
+// (keys.go). A self-built app's call, and one already scoped, are returned
+// as they are.
+func (l *Limiter) scope(ctx context.Context, call Call) (Call, error) {
+	if !l.perTenant || call.tenant != "" {
+		return call, nil
+	}
+	t, err := tenant.Require(ctx)
+	if err == nil {
+		err = tenant.Check(t)
+	}
+	if err != nil {
+		return Call{}, &tenantError{api: call.api, err: err}
+	}
+	rules := make([]rule, len(call.rules))
+	for i, r := range call.rules {
+		r.key = inTenant(r.key, t)
+		rules[i] = r
+	}
+	return Call{api: call.api, rules: rules, tenant: t}, nil
+}
+
+// pauseKeyOf is the pause key of a (scoped) call's API.
+func pauseKeyOf(call Call) string {
+	if call.tenant != "" {
+		return inTenant(pauseKey(call.api), call.tenant)
+	}
+	return pauseKey(call.api)
+}
+
+// allow is Allow for a scoped call.
+func (l *Limiter) allow(ctx context.Context, call Call) (Decision, error) {
 	bulk := flows.PriorityFrom(ctx) == flows.PriorityBulk
 	limits := make([]int, len(call.rules))
 	for i, r := range call.rules {
@@ -128,7 +173,7 @@ func (l *Limiter) Allow(ctx context.Context, call Call) (Decision, error) {
 		nowMS = l.now().UnixMilli()
 	}
 	member := l.id + ":" + strconv.FormatUint(l.seq.Add(1), 36)
-	v, err := runAllow(ctx, l.rdb, l.prefix, nowMS, member, call.rules, limits, pauseKey(call.api))
+	v, err := runAllow(ctx, l.rdb, l.prefix, nowMS, member, call.rules, limits, pauseKeyOf(call))
 	if err != nil {
 		return Decision{}, fmt.Errorf("ratelimit: %s: %w", call.api, err)
 	}
@@ -151,6 +196,10 @@ func (l *Limiter) Wait(ctx context.Context, call Call) error {
 	if l.off() || len(call.rules) == 0 {
 		return nil
 	}
+	call, err := l.scope(ctx, call)
+	if err != nil {
+		return err
+	}
 	start := time.Now()
 	key := lineKey(call, flows.PriorityFrom(ctx))
 	ln := l.queues.join(key)
@@ -170,7 +219,7 @@ func (l *Limiter) Wait(ctx context.Context, call Call) error {
 	}
 
 	for {
-		d, err := l.Allow(ctx, call)
+		d, err := l.allow(ctx, call)
 		if err != nil {
 			return err
 		}
@@ -193,7 +242,7 @@ func (l *Limiter) Wait(ctx context.Context, call Call) error {
 
 // lastTry is one Allow for a call that used up MaxWait in the line.
 func (l *Limiter) lastTry(ctx context.Context, call Call, start time.Time) error {
-	d, err := l.Allow(ctx, call)
+	d, err := l.allow(ctx, call)
 	if err != nil {
 		return err
 	}
@@ -206,18 +255,23 @@ func (l *Limiter) lastTry(ctx context.Context, call Call, start time.Time) error
 }
 
 // Pause refuses every call to api's app tier, on every replica, for d
-// (at most two minutes): the platform said so with a 429. A later pause
+// (at most two minutes): the platform said so with a 429. A store app's
+// pause is its context's tenant's only. A later pause
 // that ends sooner does not shorten an earlier one.
 func (l *Limiter) Pause(ctx context.Context, api API, d time.Duration) error {
 	if l.off() || d <= 0 {
 		return nil
 	}
 	d = min(d, maxPause)
+	call, err := l.scope(ctx, Call{api: api})
+	if err != nil {
+		return err
+	}
 	var nowMS int64
 	if l.now != nil {
 		nowMS = l.now().UnixMilli()
 	}
-	if _, err := runPause(ctx, l.rdb, nowMS, l.prefix+pauseKey(api), d); err != nil {
+	if _, err := runPause(ctx, l.rdb, nowMS, l.prefix+pauseKeyOf(call), d); err != nil {
 		return fmt.Errorf("ratelimit: pause %s for %s: %w", api, d, err)
 	}
 	l.metrics.paused(api)

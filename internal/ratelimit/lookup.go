@@ -30,9 +30,13 @@ func (l *Limiter) Do(ctx context.Context, call Call, fn func(context.Context) er
 // (ephemeral.APIError.RetryDelay, from x-ogw-ratelimit-reset), so that no
 // replica keeps hitting a limit we got wrong. The pause is best effort: the
 // caller gets err either way, and the job queue retries after the delay.
+// A deferred error (a store app still waiting for its app_ticket) also
+// asks for a delay, but says nothing about the API's quota: it pauses no
+// one.
 func (l *Limiter) honour(ctx context.Context, api API, err error) {
 	var ra interface{ RetryDelay() time.Duration }
-	if l.off() || !errors.As(err, &ra) {
+	var deferred interface{ Deferred() bool }
+	if l.off() || !errors.As(err, &ra) || errors.As(err, &deferred) && deferred.Deferred() {
 		return
 	}
 	d := ra.RetryDelay()

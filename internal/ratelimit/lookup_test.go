@@ -3,6 +3,7 @@ package ratelimit
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -58,6 +59,22 @@ func TestDoHonoursRateLimitError(t *testing.T) {
 	err = two.Do(ctx, two.Limits().ChatGet(), func(context.Context) error { called = true; return nil })
 	if we, ok := errors.AsType[*WaitError](err); !ok || we.Rule != rulePause || called {
 		t.Fatalf("next lookup on another replica: %v (called %v), want a WaitError for the pause", err, called)
+	}
+}
+
+// A store app's "no app_ticket yet" asks its job to wait, not the API: it
+// pauses nothing.
+func TestDoDoesNotPauseForAMissingAppTicket(t *testing.T) {
+	rdb := statetest.Client(t)
+	l := newLimiter(t, rdb, Limits{}, Options{})
+	ctx := context.Background()
+	err := l.Do(ctx, l.Limits().ChatGet(), func(context.Context) error { return fmt.Errorf("chat.get: %w", ephemeral.ErrNoAppTicket) })
+	if !errors.Is(err, ephemeral.ErrNoAppTicket) {
+		t.Fatalf("Do = %v, want the missing ticket", err)
+	}
+	called := false
+	if err := l.Do(ctx, l.Limits().ChatGet(), func(context.Context) error { called = true; return nil }); err != nil || !called {
+		t.Fatalf("next lookup: %v (called %v), want it made", err, called)
 	}
 }
 

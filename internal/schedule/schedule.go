@@ -15,6 +15,13 @@
 // the removal enqueues the member again later, which the job, guarded by
 // its record (a reminder, a todo), turns into nothing. Nothing about a
 // schedule lives only in a process.
+//
+// A store app's due set holds every tenant's members, each qualified
+// "TENANT/MEMBER" (tenant.Qualify; internal/state): the scheduler hands
+// each to the enqueue bare, with its tenant put back in the context
+// (tenant.With), so the job it queues is that tenant's, and unschedules
+// it in that tenant's name. One set for every tenant keeps the read the
+// same few keys every 500 ms however many tenants there are.
 package schedule
 
 import (
@@ -26,12 +33,15 @@ import (
 
 	"github.com/botd/botd/internal/clock"
 	"github.com/botd/botd/internal/jobs/retry"
+	"github.com/botd/botd/internal/tenant"
 )
 
 // DueSet is the part of the store the scheduler uses.
 type DueSet interface {
-	// Due returns up to limit members due at now, earliest first.
+	// Due returns up to limit members due at now, earliest first: every
+	// tenant's, a store app's qualified "TENANT/MEMBER".
 	Due(ctx context.Context, now time.Time, limit int) ([]string, error)
+	// Unschedule removes members, bare, of ctx's tenant (a store app's).
 	Unschedule(ctx context.Context, members ...string) error
 }
 
@@ -139,7 +149,7 @@ func (s *Scheduler) Tick(ctx context.Context) (int, error) {
 		}
 		done := make([]string, 0, len(members))
 		for _, m := range members {
-			err := s.enqueue(ctx, m)
+			err := s.enqueue(occurrence(ctx, m))
 			switch {
 			case err == nil:
 				done = append(done, m)
@@ -155,7 +165,7 @@ func (s *Scheduler) Tick(ctx context.Context) (int, error) {
 		if len(done) > 0 {
 			// If this fails, or the process dies first, the members are
 			// enqueued again later: the jobs are idempotent.
-			if err := s.set.Unschedule(ctx, done...); err != nil {
+			if err := s.unschedule(ctx, done); err != nil {
 				return total, err
 			}
 		}
@@ -163,4 +173,37 @@ func (s *Scheduler) Tick(ctx context.Context) (int, error) {
 			return total, nil
 		}
 	}
+}
+
+// occurrence is the context and the bare member the enqueue of member
+// takes: a store app's member carries its tenant, which goes into ctx.
+func occurrence(ctx context.Context, member string) (context.Context, string) {
+	if key, bare, ok := tenant.Split(member); ok {
+		return tenant.With(ctx, key), bare
+	}
+	return ctx, member
+}
+
+// unschedule removes members (as Due returned them) in their tenants'
+// names, one call per tenant (one for a self-built app's).
+func (s *Scheduler) unschedule(ctx context.Context, members []string) error {
+	var order []string // tenants in the order met; "" is no tenant's
+	byTenant := map[string][]string{}
+	for _, m := range members {
+		key, bare, _ := tenant.Split(m)
+		if _, seen := byTenant[key]; !seen {
+			order = append(order, key)
+		}
+		byTenant[key] = append(byTenant[key], bare)
+	}
+	for _, key := range order {
+		tctx := ctx
+		if key != "" {
+			tctx = tenant.With(ctx, key)
+		}
+		if err := s.set.Unschedule(tctx, byTenant[key]...); err != nil {
+			return err
+		}
+	}
+	return nil
 }

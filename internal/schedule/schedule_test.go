@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/botd/botd/internal/state"
 	"github.com/botd/botd/internal/state/statetest"
+	"github.com/botd/botd/internal/tenant"
 )
 
 type permanentErr struct{}
@@ -106,5 +108,47 @@ func TestLoopNudgeAndStop(t *testing.T) {
 		}
 	case <-time.After(5 * time.Second):
 		t.Fatal("a nudge did not read the due set")
+	}
+}
+
+// A store app's due set holds both tenants' occurrence of the same
+// member: each is enqueued once, with its own tenant in the context, and
+// each is unscheduled in its tenant's name only.
+func TestTickRestoresTheTenant(t *testing.T) {
+	clock := &fakeClock{now: time.Date(2024, 11, 14, 8, 0, 0, 0, time.UTC)}
+	store := state.New(statetest.Redis(t), time.Hour, clock.Now, state.WithTenants(true))
+	var mu sync.Mutex
+	got := map[string]int{}
+	enqueue := func(ctx context.Context, m string) error {
+		key, ok := tenant.From(ctx)
+		if !ok {
+			return errors.New("no tenant")
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		got[key+" "+m]++
+		return nil
+	}
+	s := New(store, enqueue, Config{Now: clock.Now, Metrics: NewMetrics(nil)}, zaptest.NewLogger(t))
+	for _, key := range []string{"tenant_a", "tenant_b"} {
+		ctx := tenant.With(context.Background(), key)
+		if err := store.Schedule(ctx, "rem:r_1:1", clock.Now().Add(time.Minute)); err != nil {
+			t.Fatal(err)
+		}
+		if err := store.Schedule(ctx, "rem:r_2:1", clock.Now().Add(time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	clock.Advance(2 * time.Minute)
+	if n, err := s.Tick(context.Background()); err != nil || n != 2 {
+		t.Fatalf("tick: %d, %v", n, err)
+	}
+	if len(got) != 2 || got["tenant_a rem:r_1:1"] != 1 || got["tenant_b rem:r_1:1"] != 1 {
+		t.Fatalf("enqueued %v; want each tenant's occurrence once, in its tenant", got)
+	}
+	left, _ := store.Due(context.Background(), clock.Now().Add(48*time.Hour), 10)
+	slices.Sort(left)
+	if !slices.Equal(left, []string{"tenant_a/rem:r_2:1", "tenant_b/rem:r_2:1"}) {
+		t.Fatalf("due set left %v; want both tenants' later occurrence", left)
 	}
 }

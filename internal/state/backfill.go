@@ -44,12 +44,20 @@ var _ flows.IndexBackfiller = (*Store)(nil)
 // is added to the indexes indexes returns for its JSON. A record that
 // cannot be read or decoded is skipped. It returns how many index entries
 // it wrote.
+//
+// A store app's store has nothing to backfill, and does nothing: it never
+// ran without member indexes (store apps came after them), and a
+// self-built app's records, whose keys are no tenant's, are none of its
+// tenants' either.
 func (s *Store) BackfillIndexes(ctx context.Context, kind, name string, indexes func(data []byte) ([]flows.Index, error)) (int, error) {
 	if err := checkRecord(kind, "x"); err != nil {
 		return 0, err
 	}
 	if name == "" || strings.ContainsAny(name, " :{}*?[]\\") {
 		return 0, fmt.Errorf("state: backfill %q: bad name", name)
+	}
+	if s.tenants {
+		return 0, nil
 	}
 	mark := s.keys.cache("backfill:" + name + ":" + kind)
 	if n, err := s.rdb.Exists(ctx, mark).Result(); err != nil {
@@ -143,7 +151,7 @@ func (b *backfill) one(ctx context.Context, id string) error {
 	}
 	r.Index = in
 	if b.s.cluster {
-		err = b.s.place(ctx, r, r.Version, true)
+		err = b.s.place(ctx, b.s.keys, r, r.Version, true)
 	} else {
 		_, err = b.s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 			for _, i := range in {

@@ -47,16 +47,24 @@ func dueShard(member string, n int) int {
 	return int(h.Sum32() % uint32(n))
 }
 
-// Schedule implements flows.DueSet.
+// Schedule implements flows.DueSet. A store app's member is qualified by
+// ctx's tenant ("TENANT/MEMBER", keys.go): one due set serves every
+// tenant, so that the scheduler reads the same few keys however many there
+// are, and hands each member back with its tenant (internal/schedule).
 func (s *Store) Schedule(ctx context.Context, member string, at time.Time) error {
-	key := s.keys.due(dueShard(member, s.shards()))
-	if err := s.rdb.ZAdd(ctx, key, redis.Z{Score: float64(at.UnixMilli()), Member: member}).Err(); err != nil {
+	q, err := s.member(ctx, member)
+	if err != nil {
+		return fmt.Errorf("state: schedule %s: %w", member, err)
+	}
+	key := s.keys.due(dueShard(q, s.shards()))
+	if err := s.rdb.ZAdd(ctx, key, redis.Z{Score: float64(at.UnixMilli()), Member: q}).Err(); err != nil {
 		return fmt.Errorf("state: schedule %s: %w", member, err)
 	}
 	return nil
 }
 
-// Unschedule implements flows.DueSet.
+// Unschedule implements flows.DueSet: members are bare, as Schedule took
+// them, and a store app's are ctx's tenant's.
 func (s *Store) Unschedule(ctx context.Context, members ...string) error {
 	if len(members) == 0 {
 		return nil
@@ -64,7 +72,11 @@ func (s *Store) Unschedule(ctx context.Context, members ...string) error {
 	n := s.shards()
 	byShard := map[int][]any{}
 	for _, m := range members {
-		i := dueShard(m, n)
+		m, err := s.member(ctx, m)
+		if err != nil {
+			return fmt.Errorf("state: unschedule %v: %w", members, err)
+		}
+		i := dueShard(m, n) // m qualified: its shard is the one Schedule chose
 		byShard[i] = append(byShard[i], m)
 	}
 	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
@@ -81,7 +93,8 @@ func (s *Store) Unschedule(ctx context.Context, members ...string) error {
 
 // Due returns up to limit members due at now, earliest first; the
 // scheduler (internal/schedule) reads them, enqueues their jobs and then
-// Unschedules them.
+// Unschedules them. It reads every tenant's: a store app's members come
+// qualified "TENANT/MEMBER" (tenant.Split), and need no tenant in ctx.
 func (s *Store) Due(ctx context.Context, now time.Time, limit int) ([]string, error) {
 	n := s.shards()
 	cmds := make([]*redis.ZSliceCmd, n)

@@ -20,13 +20,26 @@ func SetGrace(s *Store, d time.Duration) { s.grace = d }
 // JoinOnly runs the first step of a stepped write of r at version and
 // stops, as a crash right after it would.
 func JoinOnly(ctx context.Context, s *Store, r flows.StoredRecord, version int64) error {
-	return s.place(ctx, r, version, true)
+	k, err := s.space(ctx)
+	if err != nil {
+		return err
+	}
+	return s.place(ctx, k, r, version, true)
 }
 
 // LeaveOnly runs the last step of a stepped write of r at version alone,
 // as a writer delayed past later writes would.
 func LeaveOnly(ctx context.Context, s *Store, r flows.StoredRecord, version int64) error {
-	return s.place(ctx, r, version, false)
+	k, err := s.space(ctx)
+	if err != nil {
+		return err
+	}
+	return s.place(ctx, k, r, version, false)
+}
+
+// FlagAmbiguous flags an effect of the interaction as ambiguous.
+func FlagAmbiguous(ctx context.Context, s *Store, interactionID, effect string) error {
+	return s.flag(ctx, interactionID, effect, time.Now().UnixMilli(), false)
 }
 
 // DueShard is member's due-set key on s, under its key prefix.
@@ -47,6 +60,9 @@ type Keys = keyspace
 
 // NewKeys is newKeyspace.
 func NewKeys(prefix string) Keys { return newKeyspace(prefix) }
+
+// ForTenant is the keyspace of a store app's tenant.
+func (k keyspace) ForTenant(key string) Keys { return k.forTenant(key) }
 
 func (k keyspace) Interaction(id string) string           { return k.interaction(id) }
 func (k keyspace) Command(msg string) string              { return k.command(msg) }

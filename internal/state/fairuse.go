@@ -25,16 +25,17 @@ import (
 // command (one round trip, atomic, so racing replicas never admit more than
 // the cap or notify twice).
 type FairUse struct {
-	rdb  redis.Scripter
-	keys keyspace
+	rdb redis.Scripter
+	scope
 }
 
 var _ flows.FairUseCounter = (*FairUse)(nil)
 
 // NewFairUse returns the counters on rdb, under its key prefix if it has
-// one (WithKeyPrefix).
-func NewFairUse(rdb redis.Scripter) *FairUse {
-	return &FairUse{rdb: rdb, keys: newKeyspace(KeyPrefix(rdb))}
+// one (WithKeyPrefix). WithTenants(true) makes them a store app's: each
+// tenant's chats counted apart (tenants.go).
+func NewFairUse(rdb redis.Scripter, opts ...Option) *FairUse {
+	return &FairUse{rdb: rdb, scope: newScope(rdb, opts)}
 }
 
 // fairUseCmd counts one command.
@@ -103,7 +104,11 @@ func (f *FairUse) CountCommand(ctx context.Context, chatID, openID string, caps 
 	if chatID == "" {
 		return flows.FairUseVerdict{}, errors.New("state: fair use: no chat")
 	}
-	keys := []string{f.keys.fairMember(chatID, openID), f.keys.fairChat(chatID), f.keys.fairNotice(chatID, openID)}
+	k, err := f.space(ctx)
+	if err != nil {
+		return flows.FairUseVerdict{}, fmt.Errorf("state: fair use in %s: %w", chatID, err)
+	}
+	keys := []string{k.fairMember(chatID, openID), k.fairChat(chatID), k.fairNotice(chatID, openID)}
 	res, err := fairUseCmd.Run(ctx, f.rdb, keys, caps.MemberCommands, caps.ChatCommands, caps.Window.Milliseconds()).Int64Slice()
 	if err != nil {
 		return flows.FairUseVerdict{}, fmt.Errorf("state: fair use in %s: %w", chatID, err)

@@ -11,6 +11,22 @@ import (
 // and so botd can share a Redis database with other software. P is that
 // prefix: "botd:", after the URL's key_prefix when it has one (KeyPrefix).
 //
+// A store app (BOTD_APP_TYPE=store, WithTenants) serves many tenants at
+// once, and two of them may use the same chat, user and message ids: there
+// every key of the table below except the due set and the ambiguous set is
+// the tenant's, P being "botd:t:TENANT:" (after the key_prefix), where
+// TENANT is the tenant_key of the context (tenant.Require; tenant.Check
+// keeps ':', '{', '}', '*' and '/' out of it). The tenant is not a hash
+// tag: one tenant's keys spread over every slot like anyone's, and the
+// tags below still group what one script touches. The two sets every
+// replica reads whole stay one (sharded) set for all tenants, their
+// members qualified "TENANT/MEMBER" (tenant.Qualify), so that reading
+// them costs the same for one tenant or ten thousand; nothing of a store
+// app is ever written under a key without a tenant, and a tenant's keys
+// are found with one pattern when it removes the app (RemoveTenant). A
+// self-built app (the default) has one tenant, and its keys are the
+// table's, unchanged, so its data survives an upgrade.
+//
 //	P itx:ID             hash  interaction: v = version, d = JSON   TTL: InteractionTTL
 //	P cmd:MESSAGE_ID     string the first interaction the command's message started  TTL: InteractionTTL
 //	P claim:KEY          string "lease" | "kept": event/message/replay claims    TTL: per claim
@@ -38,7 +54,18 @@ import (
 //	P cache:websession:SHA256       string  a web app session (the cookie's hash)  TTL: the session's life
 //	P due, P due:1 … P due:15  zset  occurrences scored by due ms: "rem:ID:KEY",
 //	                            "tododue:ID:MS" (internal/schedule); one key
-//	                            on one server, 16 shards on a cluster (due.go)
+//	                            on one server, 16 shards on a cluster (due.go);
+//	                            a store app's members are "TENANT/rem:ID:KEY"
+//	                            (one set for every tenant, never under t:)
+//	P outbox:ambiguous (above)  likewise one set; a store app's members are
+//	                            "TENANT/EFFECT:ID"
+//	P t:TENANT:…        a store app's tenant: every other key above, after
+//	                            "t:TENANT:" (tenants.go; RemoveTenant deletes them)
+//	P cache:KEY (no tenant)     a store app's own cache, the app's and not a
+//	                            tenant's (NewCache without WithTenants): the
+//	                            app_ticket, app token and tenant tokens
+//	                            (internal/ephemeral), removal marks
+//	                            "tenant_removed:TENANT" (internal/app)
 //
 // Elsewhere: the rate limiter's windows (internal/ratelimit/keys.go) and the
 // job queue (asynq's asynq:{QUEUE}:… and botd's P jobs:{QUEUE}:…, see
@@ -76,8 +103,14 @@ import (
 //     slot each) are the remaining hot slots: see internal/jobs.
 //  5. Nothing scans the key space in serving: every "all of them" read goes
 //     through an index (a zset). A scan, where one cannot be avoided (the
-//     one-time index backfill, backfill.go), visits every master
-//     (ForEachMaster): SCAN on a cluster client sees one node only.
+//     one-time index backfill, backfill.go; a tenant's removal,
+//     tenants.go), visits every master (ForEachMaster): SCAN on a cluster
+//     client sees one node only.
+//  6. A store app's tenant is never a tag, so it adds no slot and moves no
+//     key out of the slot it shares with its script's others: a tenant's
+//     keys carry the same tags as a self-built app's, behind "t:TENANT:".
+//     Its members of the shared sets (due, ambiguous) are hashed to a
+//     shard with their tenant, so tenants spread over the due shards too.
 //
 // Names that end up inside a tag (chat ids, index names) never hold '{' or
 // '}' by the time they get here: records.go refuses such index names, and a
@@ -85,17 +118,32 @@ import (
 // tag at the same '}').
 const prefix = "botd:"
 
-// keyspace builds the keys of one key prefix.
-type keyspace struct{ p string } // p = the key_prefix + "botd:"
+// keyspace builds the keys of one key prefix, and of one tenant of a
+// store app.
+type keyspace struct {
+	p    string // the keys' prefix: root, or root + "t:TENANT:" for a tenant
+	root string // the key_prefix + "botd:": the sets of every tenant (due, ambiguous)
+}
 
-func newKeyspace(keyPrefix string) keyspace { return keyspace{p: keyPrefix + prefix} }
+func newKeyspace(keyPrefix string) keyspace {
+	return keyspace{p: keyPrefix + prefix, root: keyPrefix + prefix}
+}
+
+// tenantSpace is the first word of a tenant's keys: "P t:TENANT:". A record
+// kind is two letters or more (checkRecord), so no other key starts so.
+const tenantSpace = "t:"
+
+// forTenant is the keyspace of a store app's tenant key (already checked).
+func (k keyspace) forTenant(key string) keyspace {
+	return keyspace{p: k.root + tenantSpace + key + ":", root: k.root}
+}
 
 func (k keyspace) interaction(id string) string  { return k.p + "itx:" + id }
 func (k keyspace) claim(key string) string       { return k.p + "claim:" + key }
 func (k keyspace) command(msgID string) string   { return k.p + "cmd:" + msgID }
 func (k keyspace) cache(key string) string       { return k.p + "cache:" + key }
 func (k keyspace) outbox(id string) string       { return k.p + "outbox:" + id }
-func (k keyspace) ambiguous() string             { return k.p + "outbox:ambiguous" }
+func (k keyspace) ambiguous() string             { return k.root + "outbox:ambiguous" }
 func (k keyspace) record(kind, id string) string { return k.p + kind + ":" + id }
 func (k keyspace) index(kind, name string) string {
 	return k.p + kind + "s:" + name
@@ -110,9 +158,9 @@ func (k keyspace) indexVersions(kind, name string) string {
 // (and of older botd).
 func (k keyspace) due(i int) string {
 	if i == 0 {
-		return k.p + "due"
+		return k.root + "due"
 	}
-	return k.p + "due:" + strconv.Itoa(i)
+	return k.root + "due:" + strconv.Itoa(i)
 }
 
 func (k keyspace) fairMember(chat, openID string) string {

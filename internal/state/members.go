@@ -52,19 +52,20 @@ const (
 // by themselves, and a skew of a few seconds between replicas does not
 // matter at these lifetimes.
 type Members struct {
-	rdb  redis.UniversalClient
-	keys keyspace
+	rdb redis.UniversalClient
+	scope
 	ttls MemberTTLs
 	now  func() time.Time
 }
 
 // NewMembers returns the cache on rdb, under its key prefix if it has one
-// (WithKeyPrefix); now nil means time.Now.
-func NewMembers(rdb redis.UniversalClient, ttls MemberTTLs, now func() time.Time) *Members {
+// (WithKeyPrefix); now nil means time.Now. WithTenants(true) makes it a
+// store app's: each tenant's chats apart (tenants.go).
+func NewMembers(rdb redis.UniversalClient, ttls MemberTTLs, now func() time.Time, opts ...Option) *Members {
 	if now == nil {
 		now = time.Now
 	}
-	return &Members{rdb: rdb, keys: newKeyspace(KeyPrefix(rdb)), ttls: ttls, now: now}
+	return &Members{rdb: rdb, scope: newScope(rdb, opts), ttls: ttls, now: now}
 }
 
 // Lookup tells what is known about openID in chatID, in one round trip.
@@ -72,12 +73,16 @@ func (m *Members) Lookup(ctx context.Context, chatID, openID string) (MemberAnsw
 	if openID == "" {
 		return MemberNo, nil // nobody; also the set's placeholder (Store)
 	}
+	k, err := m.space(ctx)
+	if err != nil {
+		return MemberUnknown, fmt.Errorf("state: members of %s: %w", chatID, err)
+	}
 	var at, failed *redis.StringCmd
 	var in *redis.BoolCmd
-	_, err := m.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-		at = p.Get(ctx, m.keys.membersAt(chatID))
-		in = p.SIsMember(ctx, m.keys.members(chatID), openID)
-		failed = p.Get(ctx, m.keys.membersFailed(chatID))
+	_, err = m.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		at = p.Get(ctx, k.membersAt(chatID))
+		in = p.SIsMember(ctx, k.members(chatID), openID)
+		failed = p.Get(ctx, k.membersFailed(chatID))
 		return nil
 	})
 	if err != nil && !errors.Is(err, redis.Nil) {
@@ -111,6 +116,10 @@ func (m *Members) Store(ctx context.Context, chatID string, openIDs []string, co
 	if chatID == "" {
 		return errors.New("state: store members: no chat")
 	}
+	k, err := m.space(ctx)
+	if err != nil {
+		return fmt.Errorf("state: store members of %s: %w", chatID, err)
+	}
 	members := make([]any, 0, len(openIDs)+1)
 	members = append(members, "") // so that a chat of bots only is a set too
 	for _, id := range openIDs {
@@ -120,11 +129,11 @@ func (m *Members) Store(ctx context.Context, chatID string, openIDs []string, co
 	if !complete {
 		taken += ":partial"
 	}
-	_, err := m.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		p.Del(ctx, m.keys.members(chatID), m.keys.membersFailed(chatID))
-		p.SAdd(ctx, m.keys.members(chatID), members...)
-		p.PExpire(ctx, m.keys.members(chatID), m.ttls.Keep)
-		p.Set(ctx, m.keys.membersAt(chatID), taken, m.ttls.Keep)
+	_, err = m.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		p.Del(ctx, k.members(chatID), k.membersFailed(chatID))
+		p.SAdd(ctx, k.members(chatID), members...)
+		p.PExpire(ctx, k.members(chatID), m.ttls.Keep)
+		p.Set(ctx, k.membersAt(chatID), taken, m.ttls.Keep)
 		return nil
 	})
 	if err != nil {
@@ -138,7 +147,11 @@ func (m *Members) Store(ctx context.Context, chatID string, openIDs []string, co
 func (m *Members) Fail(ctx context.Context, chatID string, d time.Duration) error {
 	d = max(d, m.ttls.Failure)
 	until := m.now().Add(d)
-	if err := m.rdb.Set(ctx, m.keys.membersFailed(chatID), strconv.FormatInt(until.UnixMilli(), 10), d).Err(); err != nil {
+	k, err := m.space(ctx)
+	if err != nil {
+		return fmt.Errorf("state: remember failed members read of %s: %w", chatID, err)
+	}
+	if err := m.rdb.Set(ctx, k.membersFailed(chatID), strconv.FormatInt(until.UnixMilli(), 10), d).Err(); err != nil {
 		return fmt.Errorf("state: remember failed members read of %s: %w", chatID, err)
 	}
 	return nil

@@ -32,12 +32,16 @@ return prev`)
 // the two loses nothing: the effect is still "started", so the next run's
 // Begin flags it again.
 func (s *Store) Begin(ctx context.Context, interactionID, effect string) (flows.OutboxEntry, error) {
+	k, err := s.space(ctx)
+	if err != nil {
+		return flows.OutboxEntry{}, fmt.Errorf("state: outbox begin %s %s: %w", effect, interactionID, err)
+	}
 	now := s.now().UnixMilli()
 	// The mark must outlive a failover before the effect happens (barrier):
 	// a run after one must find it, or it would repeat the effect unflagged.
 	var cmd *redis.Cmd
-	err := barrier(ctx, s.rdb, func(p redis.Pipeliner) {
-		cmd = beginCmd.Eval(ctx, p, []string{s.keys.outbox(interactionID)}, effect, now, s.ttl.Milliseconds())
+	err = barrier(ctx, s.rdb, func(p redis.Pipeliner) {
+		cmd = beginCmd.Eval(ctx, p, []string{k.outbox(interactionID)}, effect, now, s.ttl.Milliseconds())
 	})
 	var prev string
 	if err == nil {
@@ -59,10 +63,15 @@ func (s *Store) Begin(ctx context.Context, interactionID, effect string) (flows.
 }
 
 // flag adds the effect to the ambiguous set, trimming it to the
-// interactions' lifetime when trim is set.
+// interactions' lifetime when trim is set. The set is every tenant's: a
+// store app's member is "TENANT/EFFECT:ID".
 func (s *Store) flag(ctx context.Context, interactionID, effect string, now int64, trim bool) error {
-	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-		p.ZAdd(ctx, s.keys.ambiguous(), redis.Z{Score: float64(now), Member: effect + ":" + interactionID})
+	member, err := s.member(ctx, effect+":"+interactionID)
+	if err != nil {
+		return fmt.Errorf("flag ambiguous: %w", err)
+	}
+	_, err = s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		p.ZAdd(ctx, s.keys.ambiguous(), redis.Z{Score: float64(now), Member: member})
 		if trim {
 			p.ZRemRangeByScore(ctx, s.keys.ambiguous(), "-inf", strconv.FormatInt(now-s.ttl.Milliseconds(), 10))
 		}
@@ -78,7 +87,11 @@ var _ flows.OutboxReader = (*Store)(nil)
 
 // Entry implements flows.OutboxReader.
 func (s *Store) Entry(ctx context.Context, interactionID, effect string) (flows.OutboxEntry, error) {
-	v, err := s.rdb.HGet(ctx, s.keys.outbox(interactionID), effect).Result()
+	k, err := s.space(ctx)
+	if err != nil {
+		return flows.OutboxEntry{}, fmt.Errorf("state: outbox read %s %s: %w", effect, interactionID, err)
+	}
+	v, err := s.rdb.HGet(ctx, k.outbox(interactionID), effect).Result()
 	switch {
 	case err == redis.Nil:
 		return flows.OutboxEntry{}, nil
@@ -96,8 +109,12 @@ func (s *Store) Complete(ctx context.Context, interactionID, effect, result stri
 	// Begin set the hash's TTL a moment ago: one HSET is enough. Past a
 	// failover, a run that finds it done does not repeat the effect
 	// (barrier).
-	err := barrier(ctx, s.rdb, func(p redis.Pipeliner) {
-		p.HSet(ctx, s.keys.outbox(interactionID), effect, "done:"+result)
+	k, err := s.space(ctx)
+	if err != nil {
+		return fmt.Errorf("state: outbox complete %s %s: %w", effect, interactionID, err)
+	}
+	err = barrier(ctx, s.rdb, func(p redis.Pipeliner) {
+		p.HSet(ctx, k.outbox(interactionID), effect, "done:"+result)
 	})
 	if err != nil {
 		return fmt.Errorf("state: outbox complete %s %s: %w", effect, interactionID, err)
@@ -107,7 +124,11 @@ func (s *Store) Complete(ctx context.Context, interactionID, effect, result stri
 
 // Abort implements flows.Outbox.
 func (s *Store) Abort(ctx context.Context, interactionID, effect string) error {
-	if err := s.rdb.HDel(ctx, s.keys.outbox(interactionID), effect).Err(); err != nil {
+	k, err := s.space(ctx)
+	if err != nil {
+		return fmt.Errorf("state: outbox abort %s %s: %w", effect, interactionID, err)
+	}
+	if err := s.rdb.HDel(ctx, k.outbox(interactionID), effect).Err(); err != nil {
 		return fmt.Errorf("state: outbox abort %s %s: %w", effect, interactionID, err)
 	}
 	return nil
@@ -118,7 +139,11 @@ func (s *Store) Abort(ctx context.Context, interactionID, effect string) error {
 // effect completed in between is flagged all the same, which only asks an
 // operator to look at one effect that turned out fine.
 func (s *Store) FlagIfStarted(ctx context.Context, interactionID, effect string) (bool, error) {
-	v, err := s.rdb.HGet(ctx, s.keys.outbox(interactionID), effect).Result()
+	k, err := s.space(ctx)
+	if err != nil {
+		return false, fmt.Errorf("state: outbox flag %s %s: %w", effect, interactionID, err)
+	}
+	v, err := s.rdb.HGet(ctx, k.outbox(interactionID), effect).Result()
 	switch {
 	case err == redis.Nil:
 		return false, nil

@@ -189,14 +189,14 @@ func checkIndexes(r flows.StoredRecord) error {
 }
 
 // recordArgs returns the one-server script's keys and its index arguments.
-func (s *Store) recordArgs(r flows.StoredRecord) (keys []string, indexArgs []any) {
-	keys = []string{s.keys.record(r.Kind, r.ID)}
+func recordArgs(k keyspace, r flows.StoredRecord) (keys []string, indexArgs []any) {
+	keys = []string{k.record(r.Kind, r.ID)}
 	for _, ix := range r.Index {
 		in := "0"
 		if ix.In {
 			in = "1"
 		}
-		keys = append(keys, s.keys.index(r.Kind, ix.Name))
+		keys = append(keys, k.index(r.Kind, ix.Name))
 		indexArgs = append(indexArgs, in, strconv.FormatFloat(ix.Score, 'f', -1, 64))
 	}
 	return keys, indexArgs
@@ -204,7 +204,7 @@ func (s *Store) recordArgs(r flows.StoredRecord) (keys []string, indexArgs []any
 
 // place runs placeCmd for r's indexes that are in (join) or out (leave)
 // at version, in one pipeline.
-func (s *Store) place(ctx context.Context, r flows.StoredRecord, version int64, join bool) error {
+func (s *Store) place(ctx context.Context, k keyspace, r flows.StoredRecord, version int64, join bool) error {
 	var cmds []*redis.Cmd
 	_, _ = s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error { // each command's own error is read below
 		for _, ix := range r.Index {
@@ -216,7 +216,7 @@ func (s *Store) place(ctx context.Context, r flows.StoredRecord, version int64, 
 				in = "1"
 			}
 			cmds = append(cmds, placeCmd.Eval(ctx, p,
-				[]string{s.keys.index(r.Kind, ix.Name), s.keys.indexVersions(r.Kind, ix.Name)},
+				[]string{k.index(r.Kind, ix.Name), k.indexVersions(r.Kind, ix.Name)},
 				r.ID, version, in, strconv.FormatFloat(ix.Score, 'f', -1, 64)))
 		}
 		return nil
@@ -234,9 +234,13 @@ func (s *Store) CreateRecord(ctx context.Context, r flows.StoredRecord) error {
 	if err := checkIndexes(r); err != nil {
 		return err
 	}
-	keys, indexArgs := s.recordArgs(r)
+	k, err := s.space(ctx)
+	if err != nil {
+		return fmt.Errorf("state: create %s %s: %w", r.Kind, r.ID, err)
+	}
+	keys, indexArgs := recordArgs(k, r)
 	if s.cluster {
-		if err := s.place(ctx, r, 1, true); err != nil {
+		if err := s.place(ctx, k, r, 1, true); err != nil {
 			return fmt.Errorf("state: create %s %s: join its indexes: %w", r.Kind, r.ID, err)
 		}
 		keys, indexArgs = keys[:1], nil
@@ -250,7 +254,7 @@ func (s *Store) CreateRecord(ctx context.Context, r flows.StoredRecord) error {
 		return fmt.Errorf("state: create %s %s: %w", r.Kind, r.ID, flows.ErrExists)
 	}
 	if s.cluster {
-		if err := s.place(ctx, r, 1, false); err != nil {
+		if err := s.place(ctx, k, r, 1, false); err != nil {
 			return fmt.Errorf("state: create %s %s: leave indexes: %w", r.Kind, r.ID, err)
 		}
 	}
@@ -269,7 +273,11 @@ func (s *Store) record(ctx context.Context, kind, id string) (flows.StoredRecord
 	if err := checkRecord(kind, id); err != nil {
 		return flows.StoredRecord{}, "", err
 	}
-	vals, err := s.rdb.HMGet(ctx, s.keys.record(kind, id), "v", "d", "x").Result()
+	k, err := s.space(ctx)
+	if err != nil {
+		return flows.StoredRecord{}, "", fmt.Errorf("state: load %s %s: %w", kind, id, err)
+	}
+	vals, err := s.rdb.HMGet(ctx, k.record(kind, id), "v", "d", "x").Result()
 	if err != nil {
 		return flows.StoredRecord{}, "", fmt.Errorf("state: load %s %s: %w", kind, id, err)
 	}
@@ -290,9 +298,13 @@ func (s *Store) UpdateRecord(ctx context.Context, r flows.StoredRecord) error {
 	if err := checkIndexes(r); err != nil {
 		return err
 	}
-	keys, indexArgs := s.recordArgs(r)
+	k, err := s.space(ctx)
+	if err != nil {
+		return fmt.Errorf("state: update %s %s: %w", r.Kind, r.ID, err)
+	}
+	keys, indexArgs := recordArgs(k, r)
 	if s.cluster {
-		if err := s.place(ctx, r, r.Version+1, true); err != nil {
+		if err := s.place(ctx, k, r, r.Version+1, true); err != nil {
 			return fmt.Errorf("state: update %s %s: join its indexes: %w", r.Kind, r.ID, err)
 		}
 		keys, indexArgs = keys[:1], nil
@@ -308,7 +320,7 @@ func (s *Store) UpdateRecord(ctx context.Context, r flows.StoredRecord) error {
 		return fmt.Errorf("state: update %s %s: %w", r.Kind, r.ID, flows.ErrNotFound)
 	}
 	if s.cluster {
-		if err := s.place(ctx, r, r.Version+1, false); err != nil {
+		if err := s.place(ctx, k, r, r.Version+1, false); err != nil {
 			return fmt.Errorf("state: update %s %s: leave indexes: %w", r.Kind, r.ID, err)
 		}
 	}
@@ -326,7 +338,11 @@ func (s *Store) ListRecords(ctx context.Context, kind, index string, offset, lim
 	if !validIndexName(index) || offset < 0 || limit <= 0 {
 		return nil, 0, fmt.Errorf("state: list %s %q [%d, +%d]: bad arguments", kind, index, offset, limit)
 	}
-	key := s.keys.index(kind, index)
+	k, err := s.space(ctx)
+	if err != nil {
+		return nil, 0, fmt.Errorf("state: list %s %s: %w", kind, index, err)
+	}
+	key := k.index(kind, index)
 	total, err := s.rdb.ZCard(ctx, key).Result()
 	if err != nil {
 		return nil, 0, fmt.Errorf("state: count %s %s: %w", kind, index, err)
@@ -349,7 +365,7 @@ func (s *Store) ListRecords(ctx context.Context, kind, index string, offset, lim
 			continue
 		}
 		total--
-		prune := []string{key, s.keys.indexVersions(kind, index)}
+		prune := []string{key, k.indexVersions(kind, index)}
 		_ = pruneCmd.Run(ctx, s.rdb, prune, id, r.Version, s.grace.Milliseconds()).Err() // the next reader tries again
 	}
 	return out, int(total), nil

@@ -61,6 +61,10 @@ func (s *Store) AddShares(ctx context.Context, kind, id string, shares []flows.S
 	if len(shares) == 0 {
 		return nil
 	}
+	k, err := s.space(ctx)
+	if err != nil {
+		return fmt.Errorf("state: shares of %s %s: %w", kind, id, err)
+	}
 	args := []any{flows.MaxShares, RecordTTL.Milliseconds()}
 	for _, sh := range shares {
 		if sh.MessageID == "" || strings.ContainsAny(sh.MessageID, " \t\r\n") {
@@ -76,7 +80,7 @@ func (s *Store) AddShares(ctx context.Context, kind, id string, shares []flows.S
 		}
 		args = append(args, sh.MessageID, strconv.FormatInt(at.UnixMilli(), 10)+" "+string(data))
 	}
-	if err := addSharesCmd.Run(ctx, s.rdb, []string{s.keys.shares(kind, id)}, args...).Err(); err != nil {
+	if err := addSharesCmd.Run(ctx, s.rdb, []string{k.shares(kind, id)}, args...).Err(); err != nil {
 		return fmt.Errorf("state: shares of %s %s: %w", kind, id, err)
 	}
 	return nil
@@ -87,7 +91,11 @@ func (s *Store) Share(ctx context.Context, kind, id, messageID string) (flows.Sh
 	if err := checkRecord(kind, id); err != nil {
 		return flows.Share{}, false, err
 	}
-	raw, err := s.rdb.HGet(ctx, s.keys.shares(kind, id), messageID).Result()
+	k, err := s.space(ctx)
+	if err != nil {
+		return flows.Share{}, false, fmt.Errorf("state: share %s of %s %s: %w", messageID, kind, id, err)
+	}
+	raw, err := s.rdb.HGet(ctx, k.shares(kind, id), messageID).Result()
 	if errors.Is(err, redis.Nil) {
 		return flows.Share{}, false, nil
 	}

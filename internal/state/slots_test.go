@@ -86,3 +86,49 @@ func TestSlotMatchesCluster(t *testing.T) {
 		}
 	}
 }
+
+// A store app's tenants: under "t:TENANT:" the keys of one script still
+// share a slot (the tenant is no tag), a tenant's keys keep the old names
+// after its prefix, and one tenant's keys, like many tenants' same key,
+// spread over the slots.
+func TestTenantSlotRules(t *testing.T) {
+	for _, prefix := range []string{"", "test:abc:"} {
+		base := state.NewKeys(prefix)
+		k := base.ForTenant("tenant_a")
+		together := map[string][]string{
+			"fair use of a chat":     {k.FairMember("oc_1", "ou_a"), k.FairChat("oc_1"), k.FairNotice("oc_1", "ou_a")},
+			"members of a chat":      {k.Members("oc_1"), k.MembersAt("oc_1"), k.MembersFailed("oc_1")},
+			"an index, its versions": {k.Index("todo", "open:oc_1"), k.IndexVersions("todo", "open:oc_1")},
+		}
+		for what, keys := range together {
+			for _, key := range keys[1:] {
+				if statetest.Slot(key) != statetest.Slot(keys[0]) {
+					t.Errorf("prefix %q, %s: %s and %s in different slots", prefix, what, keys[0], key)
+				}
+			}
+		}
+		for got, want := range map[string]string{
+			k.Interaction("itx_a"): prefix + "botd:t:tenant_a:itx:itx_a", k.Record("todo", "td_a"): prefix + "botd:t:tenant_a:todo:td_a",
+			k.Due(0): base.Due(0), k.Ambiguous(): base.Ambiguous(),
+		} {
+			if got != want {
+				t.Errorf("key %s, want %s", got, want)
+			}
+		}
+		spread := map[string]func(i int) string{
+			"one tenant's interactions": func(i int) string { return k.Interaction(fmt.Sprintf("itx_%04d", i)) },
+			"many tenants' same chat":   func(i int) string { return base.ForTenant(fmt.Sprintf("t%04d", i)).Interaction("itx_1") },
+		}
+		for what, key := range spread {
+			var thirds [3]int
+			for i := range 1000 {
+				thirds[statetest.Slot(key(i))*3/16384]++
+			}
+			for _, c := range thirds {
+				if c*2 > 1000 {
+					t.Errorf("prefix %q: %s: %v in one third of the slots", prefix, what, thirds)
+				}
+			}
+		}
+	}
+}

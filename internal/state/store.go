@@ -22,10 +22,10 @@ const DefaultInteractionTTL = 7 * 24 * time.Hour
 
 // Store implements flows.Store and webhook claims on Redis.
 type Store struct {
-	rdb  redis.UniversalClient
-	keys keyspace
-	ttl  time.Duration
-	now  func() time.Time
+	rdb redis.UniversalClient
+	scope
+	ttl time.Duration
+	now func() time.Time
 	// cluster is true on a Redis Cluster: records take the cross-slot
 	// steps of records.go, and the due set is sharded (due.go).
 	cluster bool
@@ -34,15 +34,15 @@ type Store struct {
 
 // New returns a Store on rdb, under rdb's key prefix if it has one
 // (WithKeyPrefix). ttl <= 0 means DefaultInteractionTTL; now nil means
-// time.Now.
-func New(rdb redis.UniversalClient, ttl time.Duration, now func() time.Time) *Store {
+// time.Now. WithTenants(true) makes it a store app's (tenants.go).
+func New(rdb redis.UniversalClient, ttl time.Duration, now func() time.Time, opts ...Option) *Store {
 	if ttl <= 0 {
 		ttl = DefaultInteractionTTL
 	}
 	if now == nil {
 		now = time.Now
 	}
-	return &Store{rdb: rdb, keys: newKeyspace(KeyPrefix(rdb)), ttl: ttl, now: now, cluster: clustered(rdb), grace: inFlightGrace}
+	return &Store{rdb: rdb, scope: newScope(rdb, opts), ttl: ttl, now: now, cluster: clustered(rdb), grace: inFlightGrace}
 }
 
 var _ flows.Store = (*Store)(nil)
@@ -77,11 +77,15 @@ func (s *Store) CreateInteraction(ctx context.Context, it *flows.Interaction) er
 	saved := *it
 	saved.Version = 1
 	saved.CreatedAt, saved.UpdatedAt = now, now
+	k, err := s.space(ctx)
+	if err != nil {
+		return fmt.Errorf("state: create interaction %s: %w", it.ID, err)
+	}
 	data, err := json.Marshal(&saved)
 	if err != nil {
 		return fmt.Errorf("state: create interaction %s: %w", it.ID, err)
 	}
-	n, err := createCmd.Run(ctx, s.rdb, []string{s.keys.interaction(it.ID)}, data, s.ttl.Milliseconds()).Int()
+	n, err := createCmd.Run(ctx, s.rdb, []string{k.interaction(it.ID)}, data, s.ttl.Milliseconds()).Int()
 	if err != nil {
 		return fmt.Errorf("state: create interaction %s: %w", it.ID, err)
 	}
@@ -97,7 +101,7 @@ func (s *Store) CreateInteraction(ctx context.Context, it *flows.Interaction) er
 	// for, which expires, and no record: the redelivery starts the one
 	// that counts.
 	if it.SourceMessageID != "" {
-		if err := s.rdb.SetNX(ctx, s.keys.command(it.SourceMessageID), it.ID, s.ttl).Err(); err != nil {
+		if err := s.rdb.SetNX(ctx, k.command(it.SourceMessageID), it.ID, s.ttl).Err(); err != nil {
 			return fmt.Errorf("state: record interaction %s as the first of message %s: %w", it.ID, it.SourceMessageID, err)
 		}
 	}
@@ -110,7 +114,11 @@ var _ flows.CommandIndex = (*Store)(nil)
 // FirstInteraction implements flows.CommandIndex: "" when the message
 // started none (or it expired).
 func (s *Store) FirstInteraction(ctx context.Context, messageID string) (string, error) {
-	id, err := s.rdb.Get(ctx, s.keys.command(messageID)).Result()
+	k, err := s.space(ctx)
+	if err != nil {
+		return "", fmt.Errorf("state: first interaction of %s: %w", messageID, err)
+	}
+	id, err := s.rdb.Get(ctx, k.command(messageID)).Result()
 	if errors.Is(err, redis.Nil) {
 		return "", nil
 	}
@@ -122,7 +130,11 @@ func (s *Store) FirstInteraction(ctx context.Context, messageID string) (string,
 
 // Interaction loads one interaction; flows.ErrNotFound when unknown or expired.
 func (s *Store) Interaction(ctx context.Context, id string) (*flows.Interaction, error) {
-	vals, err := s.rdb.HMGet(ctx, s.keys.interaction(id), "v", "d").Result()
+	k, err := s.space(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("state: load interaction %s: %w", id, err)
+	}
+	vals, err := s.rdb.HMGet(ctx, k.interaction(id), "v", "d").Result()
 	if err != nil {
 		return nil, fmt.Errorf("state: load interaction %s: %w", id, err)
 	}
@@ -149,11 +161,15 @@ func (s *Store) UpdateInteraction(ctx context.Context, it *flows.Interaction) er
 	saved := *it
 	saved.Version = it.Version + 1
 	saved.UpdatedAt = s.now()
+	k, err := s.space(ctx)
+	if err != nil {
+		return fmt.Errorf("state: update interaction %s: %w", it.ID, err)
+	}
 	data, err := json.Marshal(&saved)
 	if err != nil {
 		return fmt.Errorf("state: update interaction %s: %w", it.ID, err)
 	}
-	n, err := updateCmd.Run(ctx, s.rdb, []string{s.keys.interaction(it.ID)}, it.Version, data, s.ttl.Milliseconds()).Int()
+	n, err := updateCmd.Run(ctx, s.rdb, []string{k.interaction(it.ID)}, it.Version, data, s.ttl.Milliseconds()).Int()
 	if err != nil {
 		return fmt.Errorf("state: update interaction %s: %w", it.ID, err)
 	}
@@ -194,12 +210,16 @@ return false`)
 // as it would be while this one was at work; a crash in that moment leaves
 // a lease that lapses before the platform retries.
 func (s *Store) Claim(ctx context.Context, ttl time.Duration, keys ...string) (taken string, handled bool, err error) {
+	ks, err := s.space(ctx)
+	if err != nil {
+		return "", false, fmt.Errorf("state: claim %v: %w", keys, err)
+	}
 	cmds := make([]*redis.Cmd, len(keys))
 	// Eval, not EvalSha: in a pipeline, go-redis cannot fall back on a
 	// server that has not cached the script yet (a restart, a new master).
 	_, _ = s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error { // each command's own error is read below
-		for i, k := range keys {
-			cmds[i] = claimCmd.Eval(ctx, p, []string{s.keys.claim(k)}, ttl.Milliseconds())
+		for i, key := range keys {
+			cmds[i] = claimCmd.Eval(ctx, p, []string{ks.claim(key)}, ttl.Milliseconds())
 		}
 		return nil
 	})
@@ -236,9 +256,13 @@ func (s *Store) Claim(ctx context.Context, ttl time.Duration, keys ...string) (t
 // fails over (Sentinel), it returns once a replica has it and everything
 // the delivery wrote before (barrier), or the wait has timed out.
 func (s *Store) Keep(ctx context.Context, ttl time.Duration, keys ...string) error {
-	err := barrier(ctx, s.rdb, func(p redis.Pipeliner) {
+	ks, err := s.space(ctx)
+	if err != nil {
+		return fmt.Errorf("state: keep %v: %w", keys, err)
+	}
+	err = barrier(ctx, s.rdb, func(p redis.Pipeliner) {
 		for _, k := range keys {
-			p.SetXX(ctx, s.keys.claim(k), "kept", ttl)
+			p.SetXX(ctx, ks.claim(k), "kept", ttl)
 		}
 	})
 	if err != nil {
@@ -251,9 +275,13 @@ func (s *Store) Keep(ctx context.Context, ttl time.Duration, keys ...string) err
 // handling failed is processed instead of ignored. One DEL per key: the
 // keys are in different slots on a cluster.
 func (s *Store) Release(ctx context.Context, keys ...string) error {
-	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+	ks, err := s.space(ctx)
+	if err != nil {
+		return fmt.Errorf("state: release %v: %w", keys, err)
+	}
+	_, err = s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 		for _, k := range keys {
-			p.Del(ctx, s.keys.claim(k))
+			p.Del(ctx, ks.claim(k))
 		}
 		return nil
 	})
@@ -267,19 +295,25 @@ func (s *Store) Release(ctx context.Context, keys ...string) error {
 // chat information. Get returns "" on a miss, the shape the Open API
 // client's token cache takes.
 type Cache struct {
-	rdb  redis.UniversalClient
-	keys keyspace
+	rdb redis.UniversalClient
+	scope
 }
 
 // NewCache returns a cache under the botd:cache: prefix (after rdb's key
-// prefix, if any).
-func NewCache(rdb redis.UniversalClient) *Cache {
-	return &Cache{rdb: rdb, keys: newKeyspace(KeyPrefix(rdb))}
+// prefix, if any). With WithTenants(true) it is a store app's tenants'
+// (each one's under its own prefix, keys.go); without, it is the app's
+// own, also in a store app (app_ticket, app_access_token).
+func NewCache(rdb redis.UniversalClient, opts ...Option) *Cache {
+	return &Cache{rdb: rdb, scope: newScope(rdb, opts)}
 }
 
 // Set stores value for ttl.
 func (c *Cache) Set(ctx context.Context, key, value string, ttl time.Duration) error {
-	if err := c.rdb.Set(ctx, c.keys.cache(key), value, ttl).Err(); err != nil {
+	k, err := c.space(ctx)
+	if err != nil {
+		return fmt.Errorf("state: cache set: %w", err)
+	}
+	if err := c.rdb.Set(ctx, k.cache(key), value, ttl).Err(); err != nil {
 		return fmt.Errorf("state: cache set: %w", err)
 	}
 	return nil
@@ -287,7 +321,11 @@ func (c *Cache) Set(ctx context.Context, key, value string, ttl time.Duration) e
 
 // Get returns the value, or "" when there is none.
 func (c *Cache) Get(ctx context.Context, key string) (string, error) {
-	v, err := c.rdb.Get(ctx, c.keys.cache(key)).Result()
+	k, err := c.space(ctx)
+	if err != nil {
+		return "", fmt.Errorf("state: cache get: %w", err)
+	}
+	v, err := c.rdb.Get(ctx, k.cache(key)).Result()
 	if errors.Is(err, redis.Nil) {
 		return "", nil
 	}
@@ -299,7 +337,11 @@ func (c *Cache) Get(ctx context.Context, key string) (string, error) {
 
 // Delete drops a cached value (a token the platform said is invalid).
 func (c *Cache) Delete(ctx context.Context, key string) error {
-	if err := c.rdb.Del(ctx, c.keys.cache(key)).Err(); err != nil {
+	k, err := c.space(ctx)
+	if err != nil {
+		return fmt.Errorf("state: cache delete: %w", err)
+	}
+	if err := c.rdb.Del(ctx, k.cache(key)).Err(); err != nil {
 		return fmt.Errorf("state: cache delete: %w", err)
 	}
 	return nil

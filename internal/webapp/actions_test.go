@@ -26,9 +26,9 @@ func (rp *replica) world(t *testing.T) (todoID, reminderID string) {
 	sim.AddChat(feishusim.Chat{ID: "oc_teama", Name: "Team A", Members: []string{alice, bob, carol}, BotIsMember: true})
 	sim.AddChat(feishusim.Chat{ID: "oc_teamb", Name: "Team B", Members: []string{alice, bob}, BotIsMember: true})
 	msg := sim.AddMessage(feishusim.Message{ChatID: "oc_teama", MsgType: "interactive", Content: groupCard})
-	rp.seedTodo(t, todo.Todo{ID: "td_milk", TenantKey: tenant, ChatID: "oc_teama", Title: "Buy milk", CreatorID: alice,
+	rp.seedTodo(t, todo.Todo{ID: "td_milk", TenantKey: simTenant, ChatID: "oc_teama", Title: "Buy milk", CreatorID: alice,
 		Assignee: bob, Due: "2024-11-15", Locale: "en_us", Timezone: "Asia/Shanghai", MessageID: msg})
-	rp.seedReminder(t, remind.Reminder{ID: "rm_standup", TenantKey: tenant, ChatID: "oc_teama", What: "standup", CreatorID: alice,
+	rp.seedReminder(t, remind.Reminder{ID: "rm_standup", TenantKey: simTenant, ChatID: "oc_teama", What: "standup", CreatorID: alice,
 		Notify: remind.NotifyPeople, People: []string{bob}, Locale: "zh_cn", Repeat: remind.RepeatOnce})
 	return "td_milk", "rm_standup"
 }
@@ -62,7 +62,7 @@ func TestMe(t *testing.T) {
 	}
 	cookie := rp.login(t, alice)
 	a := rp.do(t, http.MethodGet, "/app/api/me", nil, map[string]string{"Cookie": cookie})
-	if a.status != http.StatusOK || a.body["open_id"] != alice || a.body["tenant_key"] != tenant || a.body["name"] != "alice" {
+	if a.status != http.StatusOK || a.body["open_id"] != alice || a.body["tenant_key"] != simTenant || a.body["name"] != "alice" {
 		t.Fatalf("me: %d %s", a.status, a.raw)
 	}
 }

@@ -35,7 +35,7 @@ const (
 	alice      = "ou_alice000000000000000000000000"
 	bob        = "ou_bob00000000000000000000000000"
 	carol      = "ou_carol0000000000000000000000000"
-	tenant     = "sim_tenant"
+	simTenant  = "sim_tenant"
 )
 
 type testClock struct {
@@ -67,7 +67,7 @@ type platform struct {
 func newPlatform(t *testing.T) *platform {
 	t.Helper()
 	clock := &testClock{now: time.Now()}
-	sim := feishusim.New(feishusim.Options{AppID: testAppID, AppSecret: testSecret, Clock: clock.Now, TenantKey: tenant})
+	sim := feishusim.New(feishusim.Options{AppID: testAppID, AppSecret: testSecret, Clock: clock.Now, TenantKey: simTenant})
 	srv := httptest.NewServer(sim)
 	t.Cleanup(srv.Close)
 	for _, id := range []string{alice, bob, carol} {

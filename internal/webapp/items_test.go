@@ -67,13 +67,13 @@ func (rp *replica) itemIDs(t *testing.T, cookie, query string) []string {
 func TestItemsOnlyTheMembers(t *testing.T) {
 	p := newPlatform(t)
 	rp := p.replica(t, Config{})
-	rp.seedTodo(t, todo.Todo{ID: "td_alice_made", TenantKey: tenant, ChatID: "oc_a", Title: "made by alice", CreatorID: alice, Assignee: bob})
-	rp.seedTodo(t, todo.Todo{ID: "td_alice_does", TenantKey: tenant, ChatID: "oc_b", Title: "for alice", CreatorID: carol, Assignee: alice, Status: todo.Done})
-	rp.seedTodo(t, todo.Todo{ID: "td_carol_only", TenantKey: tenant, ChatID: "oc_a", Title: "carol's", CreatorID: carol})
+	rp.seedTodo(t, todo.Todo{ID: "td_alice_made", TenantKey: simTenant, ChatID: "oc_a", Title: "made by alice", CreatorID: alice, Assignee: bob})
+	rp.seedTodo(t, todo.Todo{ID: "td_alice_does", TenantKey: simTenant, ChatID: "oc_b", Title: "for alice", CreatorID: carol, Assignee: alice, Status: todo.Done})
+	rp.seedTodo(t, todo.Todo{ID: "td_carol_only", TenantKey: simTenant, ChatID: "oc_a", Title: "carol's", CreatorID: carol})
 	rp.seedTodo(t, todo.Todo{ID: "td_other_tenant", TenantKey: "other", ChatID: "oc_x", Title: "same open_id, other tenant", CreatorID: alice})
-	rp.seedReminder(t, remind.Reminder{ID: "rm_alice_set", TenantKey: tenant, ChatID: "oc_a", What: "standup", CreatorID: alice, Notify: remind.NotifySender})
-	rp.seedReminder(t, remind.Reminder{ID: "rm_for_alice", TenantKey: tenant, ChatID: "oc_b", What: "call", CreatorID: carol, Notify: remind.NotifyPeople, People: []string{bob, alice}})
-	rp.seedReminder(t, remind.Reminder{ID: "rm_group", TenantKey: tenant, ChatID: "oc_a", What: "lunch", CreatorID: carol, Notify: remind.NotifyGroup, Status: remind.Cancelled})
+	rp.seedReminder(t, remind.Reminder{ID: "rm_alice_set", TenantKey: simTenant, ChatID: "oc_a", What: "standup", CreatorID: alice, Notify: remind.NotifySender})
+	rp.seedReminder(t, remind.Reminder{ID: "rm_for_alice", TenantKey: simTenant, ChatID: "oc_b", What: "call", CreatorID: carol, Notify: remind.NotifyPeople, People: []string{bob, alice}})
+	rp.seedReminder(t, remind.Reminder{ID: "rm_group", TenantKey: simTenant, ChatID: "oc_a", What: "lunch", CreatorID: carol, Notify: remind.NotifyGroup, Status: remind.Cancelled})
 
 	if a := rp.do(t, http.MethodGet, "/app/api/items", nil, nil); a.status != http.StatusUnauthorized {
 		t.Fatalf("items without a session: %d", a.status)

@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"go.uber.org/zap"
+
+	"github.com/botd/botd/internal/tenant"
 )
 
 // Sign is the JSSDK signature (feishu-platform.md §13.1): the lowercase hex
@@ -50,7 +52,25 @@ func (h *Handler) handleJSSDK(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, err.Error())
 		return
 	}
-	ticket, err := h.tickets.get(r.Context())
+	ctx := r.Context()
+	if h.cfg.StoreApp {
+		// A store app's ticket is a tenant's (it is had with the tenant's
+		// token), and the tenant is known once the member has logged in:
+		// the page logs in first (it needs no signature for that), then
+		// asks again.
+		s, err := h.lookupSession(r)
+		if err != nil {
+			h.log.Warn("webapp: session lookup failed", zap.Error(err))
+			writeError(w, http.StatusServiceUnavailable, "cannot read the session; try again")
+			return
+		}
+		if s == nil {
+			writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "log in first", "appId": h.cfg.AppID})
+			return
+		}
+		ctx = tenant.With(ctx, s.TenantKey)
+	}
+	ticket, err := h.tickets.get(ctx)
 	if err != nil {
 		h.log.Warn("webapp: no jsapi ticket", zap.Error(err))
 		writeError(w, http.StatusBadGateway, "cannot get a jsapi_ticket from the platform")

@@ -16,6 +16,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/botd/botd/internal/ephemeral"
+	"github.com/botd/botd/internal/tenant"
 )
 
 // SessionCookie is the name of the web app's session cookie.
@@ -86,8 +87,20 @@ func (h *Handler) handleSession(w http.ResponseWriter, r *http.Request) {
 	}
 	ttl := h.cfg.SessionTTL
 	s := session{TenantKey: user.TenantKey, OpenID: user.OpenID, Name: user.Name, ExpiresMS: h.now().Add(ttl).UnixMilli()}
+	ctx := r.Context()
+	if h.cfg.StoreApp {
+		// The session is its tenant's, and the cookie says which: the
+		// lookup must find the tenant before it can read the session.
+		if err := tenant.Check(user.TenantKey); err != nil {
+			h.log.Warn("webapp: login without a usable tenant_key", zap.Error(err))
+			writeError(w, http.StatusBadGateway, "the platform named no tenant for this login; try again")
+			return
+		}
+		ctx = tenant.With(ctx, user.TenantKey)
+		id = user.TenantKey + tenantSep + id
+	}
 	b, _ := json.Marshal(s)
-	if err := h.cache.Set(r.Context(), sessionKey(id), string(b), ttl); err != nil {
+	if err := h.cache.Set(ctx, sessionKey(id), string(b), ttl); err != nil {
 		h.log.Error("webapp: cannot store session", zap.Error(err))
 		writeError(w, http.StatusServiceUnavailable, "cannot store the session; try again")
 		return
@@ -136,8 +149,13 @@ func newSessionID() (string, error) {
 	return base64.RawURLEncoding.EncodeToString(b), nil
 }
 
+// tenantSep ends the tenant in a store app's session cookie:
+// "TENANT.SESSION_ID". Neither a tenant key (tenant.Check) nor a session id
+// (base64url) holds it.
+const tenantSep = "."
+
 // requireSession admits requests with a live session cookie (401 without)
-// and puts the session in the context.
+// and puts the session in the context, with its tenant for a store app.
 func (h *Handler) requireSession(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s, err := h.lookupSession(r)
@@ -150,7 +168,11 @@ func (h *Handler) requireSession(next http.Handler) http.Handler {
 			writeError(w, http.StatusUnauthorized, "not logged in")
 			return
 		}
-		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), sessionCtxKey{}, s)))
+		ctx := context.WithValue(r.Context(), sessionCtxKey{}, s)
+		if h.cfg.StoreApp {
+			ctx = tenant.With(ctx, s.TenantKey)
+		}
+		next.ServeHTTP(w, r.WithContext(ctx))
 	})
 }
 
@@ -158,10 +180,23 @@ func (h *Handler) requireSession(next http.Handler) http.Handler {
 // it expired.
 func (h *Handler) lookupSession(r *http.Request) (*session, error) {
 	c, err := r.Cookie(SessionCookie)
-	if err != nil || len(c.Value) != base64.RawURLEncoding.EncodedLen(sessionIDBytes) {
+	if err != nil {
 		return nil, nil
 	}
-	raw, err := h.cache.Get(r.Context(), sessionKey(c.Value))
+	ctx, id, want := r.Context(), c.Value, ""
+	if h.cfg.StoreApp {
+		// A tenant changed in the cookie finds no session: the session
+		// lives under its own tenant's keys.
+		t, rest, ok := strings.Cut(c.Value, tenantSep)
+		if !ok || tenant.Check(t) != nil {
+			return nil, nil
+		}
+		ctx, id, want = tenant.With(ctx, t), rest, t
+	}
+	if len(id) != base64.RawURLEncoding.EncodedLen(sessionIDBytes) {
+		return nil, nil
+	}
+	raw, err := h.cache.Get(ctx, sessionKey(c.Value))
 	if err != nil {
 		return nil, err
 	}
@@ -169,7 +204,7 @@ func (h *Handler) lookupSession(r *http.Request) (*session, error) {
 		return nil, nil
 	}
 	var s session
-	if json.Unmarshal([]byte(raw), &s) != nil || s.OpenID == "" || s.TenantKey == "" {
+	if json.Unmarshal([]byte(raw), &s) != nil || s.OpenID == "" || s.TenantKey == "" || (want != "" && s.TenantKey != want) {
 		return nil, nil
 	}
 	if h.now().UnixMilli() >= s.ExpiresMS {

@@ -13,7 +13,7 @@ func TestSessionLogin(t *testing.T) {
 	origin := map[string]string{"Origin": rp.srv.URL}
 	code, _ := p.sim.IssueAuthCode(alice)
 	a := rp.do(t, http.MethodPost, "/app/api/session", map[string]string{"code": code}, origin)
-	if a.status != http.StatusOK || a.body["open_id"] != alice || a.body["tenant_key"] != tenant {
+	if a.status != http.StatusOK || a.body["open_id"] != alice || a.body["tenant_key"] != simTenant {
 		t.Fatalf("login: %d %s", a.status, a.raw)
 	}
 	c := sessionCookieOf(t, a)

@@ -181,7 +181,7 @@ func TestShareLongestTodo(t *testing.T) {
 	p := newPlatform(t)
 	rp := p.replica(t, Config{})
 	rp.world(t)
-	rp.seedTodo(t, todo.Todo{ID: "td_long", TenantKey: tenant, ChatID: "oc_teama", Title: strings.Repeat("<\x01", 100),
+	rp.seedTodo(t, todo.Todo{ID: "td_long", TenantKey: simTenant, ChatID: "oc_teama", Title: strings.Repeat("<\x01", 100),
 		Notes: strings.Repeat("\x01<", 500), CreatorID: alice, Assignee: bob, Due: "2024-11-15", Locale: "zh_cn"})
 	a, content := rp.share(t, rp.login(t, alice), "td_long", nil)
 	if a.status != http.StatusOK || len(content) > card.MaxContent1Bytes {

@@ -100,7 +100,13 @@ type Config struct {
 	// DefaultLocale is the language of toasts when the request names none
 	// (flows.LocaleEnUS or flows.LocaleZhCN). Default: en_us.
 	DefaultLocale string
-	Now           func() time.Time // botd's clock; default time.Now
+	// StoreApp: botd serves many tenants (BOTD_APP_TYPE=store). A session
+	// then names its tenant in its cookie and lives under that tenant's
+	// keys, every request of a session runs in its tenant's context
+	// (tenant.With), and the page is signed with its tenant's jsapi_ticket,
+	// so only once the member has logged in (session.go).
+	StoreApp bool
+	Now      func() time.Time // botd's clock; default time.Now
 }
 
 // Handler serves /app/ and /app/api/.

@@ -20,15 +20,19 @@
 //	             legacy SHA-1 with the Verification Token), token, app_id (401)
 //	timestamp.go X-Lark-Request-Timestamp: placed in time, inside the window (401)
 //	decrypt.go   AES-256-CBC with strict PKCS#7 (400)
+//	rotation.go  the previous Encrypt Key and Verification Token accepted during a change, and which one each request used
 //	envelope.go  JSON parsing (the envelope and its event in one pass) and telling request kinds apart (400)
 //	dedupe.go    claims on event_id / message_id / legacy signature (200 for duplicates)
 //	event.go     im.message.receive_v1 → flows.Message
 //	card.go      card.action.trigger and the legacy card format → flows.Action
+//	tenant.go    a store app: each delivery's tenant_key into its context (400 without one),
+//	             and the v1 app events app_ticket, app_uninstalled, app_open → the Config hooks
 //	answer.go    callback answers (toast, card) and JSON writing
 //	errors.go    refusals: the only place statuses other than 200 come from
 //	calllog.go   a request's log fields, encoded only when a line is written
 //	metrics.go   botd_webhook_requests_total{route,outcome}, botd_webhook_request_duration_seconds{route}
-//	             (route is event, card, or longconn for deliveries over the long connection)
+//	             (route is event, card, or longconn for deliveries over the long connection),
+//	             botd_webhook_secret_used_total{secret,kind} (current or previous; encrypt_key or verification_token)
 //
 // The platform's SDK (oapi-sdk-go) is used for its models and, in tests, its
 // signing and decryption helpers, but not for its HTTP handler: that handler
@@ -91,4 +95,11 @@
 //     non-200 shows the user error 200671): on failure, an error toast.
 //   - A v2 event without header.event_id cannot be de-duplicated and is
 //     refused with 400.
+//   - During a change of the Encrypt Key or the Verification Token, the
+//     previous one (Config.PreviousEncryptKey, PreviousVerificationToken) is
+//     accepted too, after the current one. A v2 signature decides which key
+//     decrypts the body it signs; an unsigned body is decrypted with the
+//     current key, then the previous one, and a key is taken only if the
+//     padding is valid and the plaintext parses. botd_webhook_secret_used_total
+//     says which one each accepted request used (rotation.go).
 package webhook

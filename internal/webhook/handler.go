@@ -37,6 +37,14 @@ type Config struct {
 	VerificationToken string // required: checked on every request
 	EncryptKey        string // empty: no encryption, no signature (token only)
 
+	// PreviousEncryptKey and PreviousVerificationToken are accepted besides
+	// the current ones while a change made in the console reaches every
+	// sender (rotation.go); empty: no rotation. Each needs its current one
+	// and must differ from it. The current one is always tried first, and
+	// botd_webhook_secret_used_total says which one each request used.
+	PreviousEncryptKey        string
+	PreviousVerificationToken string
+
 	// LegacyCardCallbacks accepts the older "card request URL" format on
 	// /webhook/card (feishu-platform.md §9.7). That format is signed with
 	// the Verification Token alone, whatever the Encrypt Key, so with it on
@@ -48,6 +56,15 @@ type Config struct {
 	// connection (Deliver), not to the HTTP routes: no Verification Token
 	// is needed then, and Routes must not be used.
 	LongConnection bool
+
+	// StoreApp, and the hooks below, are for a store app serving many
+	// tenants (tenant.go): every event and callback handed over carries
+	// its tenant_key in its context, and the platform's app events go to
+	// the hooks. OnAppTicket and OnTenantRemoved are required with it.
+	StoreApp          bool
+	OnAppTicket       func(ctx context.Context, appTicket string) error
+	OnTenantRemoved   func(ctx context.Context, tenantKey string) error
+	OnTenantInstalled func(ctx context.Context, tenantKey string) error // optional
 
 	MaxBodyBytes    int64         // 0: DefaultMaxBodyBytes
 	TimestampWindow time.Duration // 0: DefaultTimestampWindow
@@ -97,6 +114,7 @@ type Handler struct {
 	flows   Flows
 	filter  MessageFilter // nil: every message is claimed and handed over
 	block   cipher.Block  // of cfg.EncryptKey; nil without one
+	secrets *secrets      // precomputed forms of the current and previous secrets
 	claims  Claims
 	log     *zap.Logger
 	metrics *metrics
@@ -115,6 +133,12 @@ func New(cfg Config, f Flows, c Claims, log *zap.Logger, reg prometheus.Register
 	}
 	if f == nil || c == nil {
 		return nil, errors.New("webhook: flows and claims are required")
+	}
+	if err := checkStore(cfg); err != nil {
+		return nil, err
+	}
+	if err := checkRotation(cfg); err != nil {
+		return nil, err
 	}
 	if cfg.MaxBodyBytes <= 0 {
 		cfg.MaxBodyBytes = DefaultMaxBodyBytes
@@ -153,5 +177,6 @@ func New(cfg Config, f Flows, c Claims, log *zap.Logger, reg prometheus.Register
 	if cfg.EncryptKey != "" {
 		h.block = bodyCipher(cfg.EncryptKey)
 	}
+	h.secrets = newSecrets(cfg)
 	return h, nil
 }

@@ -205,20 +205,28 @@ func (h *Handler) dispatch(c *call, env *envelope, p proof) (reply, error) {
 			// Events come to the event URL or the long connection, never
 			// to the callback URL.
 			if c.rt != routeCard {
+				if err := h.withTenant(c, messageTenant(env)); err != nil {
+					return reply{}, err
+				}
 				return h.handleMessage(c, env)
 			}
 		case eventCardAction:
+			if err := h.withTenant(c, cardTenant(env)); err != nil {
+				return reply{}, err
+			}
 			return h.handleCardAction(c, env)
 		}
 		c.log.Debug("event type not handled here; ignored")
 		return reply{outcome: outcomeIgnored}, nil
 
 	case kindV1:
-		// botd subscribes to no v1 event; answering 200 stops redelivery.
-		c.log.Info("v1 event ignored", zap.String("uuid", truncate(env.UUID, 64)))
-		return reply{outcome: outcomeIgnored}, nil
+		// A store app's app events (tenant.go); every other is ignored.
+		return h.handleV1(c, env)
 
 	case kindLegacy:
+		if err := h.withTenant(c, env.TenantKey); err != nil {
+			return reply{}, err
+		}
 		return h.handleLegacyAction(c, env, p)
 
 	default:

@@ -30,6 +30,11 @@ type proof struct {
 	// timestamp, nonce and body, so it names this exact request: the replay
 	// key of legacy callbacks, which carry no event_id.
 	signature string
+	// key and token are the secrets the request was proved with: key by
+	// the v2 signature (then it also decides which key decrypts) or by
+	// decryption, token by the legacy signature or the token in the body.
+	// They are counted once the request is accepted (rotation.go).
+	key, token secret
 }
 
 // signV2 is X-Lark-Signature for events and card.action.trigger callbacks.
@@ -64,18 +69,25 @@ func (h *Handler) authenticate(c *call, raw []byte) (proof, error) {
 	}
 	keyed := h.cfg.EncryptKey != ""
 	if keyed {
+		// The current key first: the previous one (during a rotation)
+		// costs a second hash only to requests the current one refuses.
 		if want := signV2(ts, nonce, h.cfg.EncryptKey, raw); hexEqual(got, want) {
-			return proof{scheme: signedV2, signature: want}, h.checkFresh(c, ts)
+			return proof{scheme: signedV2, signature: want, key: secretCurrent}, h.checkFresh(c, ts)
+		}
+		if prev := h.cfg.PreviousEncryptKey; prev != "" {
+			if want := signV2(ts, nonce, prev, raw); hexEqual(got, want) {
+				return proof{scheme: signedV2, signature: want, key: secretPrevious}, h.checkFresh(c, ts)
+			}
 		}
 	}
 	if c.rt == routeCard {
-		if want := signLegacy(ts, nonce, h.cfg.VerificationToken, raw); hexEqual(got, want) {
+		if want, tok := h.legacySignature(ts, nonce, got, raw); tok != secretNone {
 			if !h.cfg.LegacyCardCallbacks {
 				// Checked only to say why: an operator whose console still
 				// has the legacy URL configured sees this reason in the log.
 				return proof{}, unauthorized(reasonLegacyOff)
 			}
-			return proof{scheme: signedLegacy, signature: want}, h.checkFresh(c, ts)
+			return proof{scheme: signedLegacy, signature: want, token: tok}, h.checkFresh(c, ts)
 		}
 	}
 	if !keyed {
@@ -87,6 +99,21 @@ func (h *Handler) authenticate(c *call, raw []byte) (proof, error) {
 	return proof{}, unauthorized("signature mismatch")
 }
 
+// legacySignature checks a legacy (SHA-1, Verification Token) signature with
+// the current token, then the previous one, and returns the signature that
+// matched and which token made it (secretNone: neither).
+func (h *Handler) legacySignature(ts, nonce, got string, raw []byte) (string, secret) {
+	if want := signLegacy(ts, nonce, h.cfg.VerificationToken, raw); hexEqual(got, want) {
+		return want, secretCurrent
+	}
+	if prev := h.cfg.PreviousVerificationToken; prev != "" {
+		if want := signLegacy(ts, nonce, prev, raw); hexEqual(got, want) {
+			return want, secretPrevious
+		}
+	}
+	return "", secretNone
+}
+
 // hexEqual compares two signatures in constant time.
 func hexEqual(got, want string) bool {
 	return subtle.ConstantTimeCompare([]byte(got), []byte(want)) == 1
@@ -94,8 +121,9 @@ func hexEqual(got, want string) bool {
 
 // authorize decides, once the body is decrypted and parsed, whether this kind
 // of request may come with this proof, and checks the Verification Token and
-// app_id on every request, not only on url_verification as the SDK does.
-func (h *Handler) authorize(c *call, p proof, encrypted bool, env *envelope) error {
+// app_id on every request, not only on url_verification as the SDK does. It
+// records in p.token which token the body carried.
+func (h *Handler) authorize(c *call, p *proof, encrypted bool, env *envelope) error {
 	keyed := h.cfg.EncryptKey != ""
 	switch env.kind() {
 	case kindLegacy:
@@ -110,7 +138,7 @@ func (h *Handler) authorize(c *call, p proof, encrypted bool, env *envelope) err
 		return nil
 
 	case kindChallenge:
-		if !h.tokenOK(env.Token) {
+		if p.token = h.secrets.matchToken(env.Token); p.token == secretNone {
 			return unauthorized("wrong verification token")
 		}
 		// The legacy handshake is plaintext even when a key is set (§4.4);
@@ -141,7 +169,7 @@ func (h *Handler) authorize(c *call, p proof, encrypted bool, env *envelope) err
 		}
 		// A v2 envelope without header has no token (verificationToken):
 		// refused here when no key vouches for it.
-		if !h.tokenOK(env.verificationToken()) {
+		if p.token = h.secrets.matchToken(env.verificationToken()); p.token == secretNone {
 			return unauthorized("wrong verification token")
 		}
 		return h.checkAppID(env)
@@ -171,12 +199,4 @@ func (h *Handler) checkAppID(env *envelope) error {
 		return badRequest("malformed app_id", nil)
 	}
 	return nil
-}
-
-// tokenOK compares digests so that neither the token's bytes nor its length
-// show in the comparison time.
-func (h *Handler) tokenOK(got string) bool {
-	g := sha256.Sum256([]byte(got))
-	w := sha256.Sum256([]byte(h.cfg.VerificationToken))
-	return subtle.ConstantTimeCompare(g[:], w[:]) == 1
 }

@@ -153,3 +153,30 @@ func TestOutboxFlagsFormLostToACrash(t *testing.T) {
 		t.Fatalf("ambiguous = %v, want the interrupted send", o.ambiguous)
 	}
 }
+
+// heldBack is a Sender error for a call that was never made: the rate
+// limiter's turn, or a store app's app_ticket still to come.
+type heldBack struct{ paced bool }
+
+func (heldBack) Error() string    { return "held back" }
+func (heldBack) Retryable() bool  { return true }
+func (h heldBack) Paced() bool    { return h.paced }
+func (h heldBack) Deferred() bool { return !h.paced }
+
+// A call held back before it was made is no effect started: the retry that
+// makes it is not flagged as a crash's.
+func TestOutboxHeldBackIsNotAmbiguous(t *testing.T) {
+	for _, paced := range []bool{true, false} {
+		v, o := newEnvWithOutbox(t)
+		it := v.Start(t, "/todo Buy milk")
+		v.Sender.Fail("send", heldBack{paced: paced})
+		if err := v.E.RunJob(context.Background(), flows.JobSendForm, it.ID); err == nil {
+			t.Fatal("a held-back send succeeded")
+		}
+		v.Sender.Fail("send", nil)
+		v.Run(t, flows.JobSendForm, it.ID)
+		if len(o.ambiguous) != 0 {
+			t.Errorf("paced=%v: ambiguous = %v, want none", paced, o.ambiguous)
+		}
+	}
+}

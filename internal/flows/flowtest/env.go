@@ -68,7 +68,7 @@ func (v *Env) Rebuild(t testing.TB, edit func(*flows.Deps)) {
 		Rules:     v.Rules,
 		Chats:     v.Chats,
 		Logger:    zaptest.NewLogger(t),
-		BotOpenID: func() string { return BotID },
+		BotOpenID: func(string) string { return BotID },
 		NewID: func() string {
 			v.mu.Lock()
 			defer v.mu.Unlock()

@@ -387,7 +387,20 @@ async function main() {
   // The client checks the signature against the page's own address, less
   // its fragment (§13.1).
   const pageURL = window.location.href.split('#')[0];
-  const sig = await api('GET', `api/jssdk?url=${encodeURIComponent(pageURL)}`);
+  const jssdkPath = `api/jssdk?url=${encodeURIComponent(pageURL)}`;
+  let sig = await api('GET', jssdkPath);
+  if (sig.status === 401 && sig.data && sig.data.appId) {
+    // A store app signs the page with the ticket of the member's tenant,
+    // known once logged in: log in first (that needs no signature), then
+    // ask again.
+    state.appId = sig.data.appId;
+    try {
+      state.me = await login();
+    } catch {
+      return; // login() showed why
+    }
+    sig = await api('GET', jssdkPath);
+  }
   if (sig.status !== 200) {
     fatal(tr('setupFailedTitle'), tr('jssdkFailed', { detail: detail(sig) }), true);
     return;
@@ -416,7 +429,7 @@ async function main() {
     applyStrings();
   }
 
-  const me = await api('GET', 'api/me');
+  const me = state.me ? { status: 200, data: state.me } : await api('GET', 'api/me');
   if (me.status === 200) {
     state.me = me.data;
   } else if (me.status === 401) {
