@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/botd/botd/internal/state"
 	"github.com/botd/botd/internal/feishusim"
 	"github.com/botd/botd/internal/flows"
 )
@@ -141,7 +142,8 @@ func TestPermissionsEndToEnd(t *testing.T) {
 	if form := w.formFor(t, carol, 2); !strings.Contains(string(form.Card), "todo_form") {
 		t.Errorf("carol's /todo got %s", form.Card)
 	}
-	ttl, err := w.bot.Redis().TTL(context.Background(), "botd:cache:chat:"+chatID).Result()
+	rdb := w.bot.RedisClient()
+	ttl, err := rdb.TTL(context.Background(), state.KeyPrefix(rdb)+"botd:cache:chat:"+chatID).Result()
 	if err != nil || ttl <= 0 || ttl > 60e9 {
 		t.Errorf("chat info cache TTL = %v, %v; want at most 60 s", ttl, err)
 	}

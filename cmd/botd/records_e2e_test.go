@@ -69,7 +69,7 @@ func (w *clockWorld) advance(d time.Duration) {
 }
 
 // store is the test's view of botd's records.
-func (w *clockWorld) store() *state.Store { return state.New(w.apps[0].Redis(), 0, nil) }
+func (w *clockWorld) store() *state.Store { return state.New(w.apps[0].RedisClient(), 0, nil) }
 
 // clickMessage clicks a button on a group message as it now stands.
 func (w *clockWorld) clickMessage(t *testing.T, operator string, m feishusim.Message, button string) answer {

@@ -322,13 +322,19 @@ func TestStoreAppTwoTenants(t *testing.T) {
 }
 
 // dueMembers reads the whole due set (one server: shard 0).
+// dueMembers reads the whole due set: one key on one server, its shards
+// (botd:due, botd:due:1 …) on a cluster.
 func dueMembers(t *testing.T, rdb redis.UniversalClient) []string {
 	t.Helper()
-	m, err := rdb.ZRange(context.Background(), statetest.Key(rdb, state.DueKey), 0, -1).Result()
-	if err != nil {
-		t.Fatal(err)
+	var all []string
+	for _, key := range statetest.Keys(t, rdb, "botd:due*") {
+		m, err := rdb.ZRange(context.Background(), key, 0, -1).Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		all = append(all, m...)
 	}
-	return m
+	return all
 }
 
 func prefixed(p string) func(string) bool {

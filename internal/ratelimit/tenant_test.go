@@ -47,7 +47,7 @@ func TestTenantsHaveTheirOwnWindows(t *testing.T) {
 	if n := rdb.Exists(ctx, AppKey(prefix, APIEphemeralSend)).Val(); n != 0 {
 		t.Error("a store app wrote the unscoped app log")
 	}
-	for _, k := range rdb.Keys(ctx, prefix+"botd:rl:*").Val() {
+	for _, k := range statetest.Keys(t, rdb, "botd:rl:*") {
 		if !strings.Contains(k, ":tenant_a}") && !strings.Contains(k, ":tenant_b}") {
 			t.Errorf("key %s is in no tenant's space", k)
 		}
@@ -92,7 +92,7 @@ func TestPerTenantRefusesWithoutTenant(t *testing.T) {
 			t.Errorf("%s with a malformed tenant: %v, want a permanent error", name, err)
 		}
 	}
-	if keys := rdb.Keys(ctx, "*botd:rl:*").Val(); len(keys) != 0 {
+	if keys := statetest.Keys(t, rdb, "botd:rl:*"); len(keys) != 0 {
 		t.Fatalf("keys written without a tenant: %v", keys)
 	}
 }

@@ -40,7 +40,7 @@ func (c *fakeClock) Advance(d time.Duration) {
 func TestTickFollowsTheClock(t *testing.T) {
 	ctx := context.Background()
 	clock := &fakeClock{now: time.Date(2024, 11, 14, 8, 0, 0, 0, time.UTC)}
-	store := state.New(statetest.Redis(t), time.Hour, clock.Now)
+	store := state.New(statetest.Client(t), time.Hour, clock.Now)
 	var mu sync.Mutex
 	var got []string
 	failOnce := map[string]bool{"rem:b:2": true}
@@ -90,7 +90,7 @@ func TestTickFollowsTheClock(t *testing.T) {
 func TestLoopNudgeAndStop(t *testing.T) {
 	ctx := context.Background()
 	clock := &fakeClock{now: time.Now()}
-	store := state.New(statetest.Redis(t), time.Hour, clock.Now)
+	store := state.New(statetest.Client(t), time.Hour, clock.Now)
 	fired := make(chan string, 1)
 	s := New(store, func(_ context.Context, m string) error { fired <- m; return nil },
 		Config{Now: clock.Now, Interval: time.Hour}, zaptest.NewLogger(t))
@@ -116,7 +116,7 @@ func TestLoopNudgeAndStop(t *testing.T) {
 // each is unscheduled in its tenant's name only.
 func TestTickRestoresTheTenant(t *testing.T) {
 	clock := &fakeClock{now: time.Date(2024, 11, 14, 8, 0, 0, 0, time.UTC)}
-	store := state.New(statetest.Redis(t), time.Hour, clock.Now, state.WithTenants(true))
+	store := state.New(statetest.Client(t), time.Hour, clock.Now, state.WithTenants(true))
 	var mu sync.Mutex
 	got := map[string]int{}
 	enqueue := func(ctx context.Context, m string) error {

@@ -61,7 +61,7 @@ type platform struct {
 	sim   *feishusim.Server
 	url   string
 	clock *testClock
-	rdb   *redis.Client
+	rdb   redis.UniversalClient
 }
 
 func newPlatform(t *testing.T) *platform {
@@ -73,7 +73,7 @@ func newPlatform(t *testing.T) *platform {
 	for _, id := range []string{alice, bob, carol} {
 		sim.AddUser(feishusim.User{OpenID: id, Name: strings.TrimRight(id[3:], "0")})
 	}
-	return &platform{sim: sim, url: srv.URL, clock: clock, rdb: statetest.Redis(t)}
+	return &platform{sim: sim, url: srv.URL, clock: clock, rdb: statetest.Client(t)}
 }
 
 // replica is one botd's web app on the shared platform, with the flow

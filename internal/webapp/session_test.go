@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/botd/botd/internal/state/statetest"
 )
 
 func TestSessionLogin(t *testing.T) {
@@ -21,7 +23,7 @@ func TestSessionLogin(t *testing.T) {
 		t.Fatalf("cookie %+v: want HttpOnly, SameSite=Lax, not Secure over http, path /app/, 256-bit id", c)
 	}
 	// The id is stored only hashed.
-	keys, _ := p.rdb.Keys(t.Context(), "*").Result()
+	keys := statetest.Keys(t, p.rdb, "*")
 	for _, k := range keys {
 		if strings.Contains(k, c.Value) {
 			t.Fatalf("session id in a Redis key: %s", k)

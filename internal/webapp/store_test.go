@@ -52,7 +52,7 @@ func (o *storeOpen) JSAPITicket(ctx context.Context) (*ephemeral.JSAPITicket, er
 // tenant finds nothing; the page is signed with its member's tenant's
 // ticket, after login.
 func TestStoreAppSessionsAreTheTenants(t *testing.T) {
-	rdb := statetest.Redis(t)
+	rdb := statetest.Client(t)
 	clock := &testClock{now: time.Now()}
 	store := state.New(rdb, 0, clock.Now, state.WithTenants(true))
 	open := &storeOpen{}

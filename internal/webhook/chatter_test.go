@@ -146,7 +146,7 @@ func (c *redisCounter) ProcessPipelineHook(next redis.ProcessPipelineHook) redis
 // exactly once (one form job, claims kept in Redis), its redeliveries
 // answered as duplicates.
 func TestChatterTouchesNoRedis(t *testing.T) {
-	rdb := statetest.Redis(t)
+	rdb := statetest.Client(t)
 	counter := &redisCounter{}
 	rdb.AddHook(counter)
 	env := flowtest.New(t, testFlow{})
