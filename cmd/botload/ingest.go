@@ -50,6 +50,18 @@ type ingestRound struct {
 	// Redis commands per acknowledged event over the round (and, for
 	// ingest, the drain that follows it).
 	Redis *redisCost `json:"redis,omitempty"`
+	// CPU per acknowledged event over the same span: botd's (utime +
+	// stime from /proc/PID/stat, 10 ms granularity) and the Redis
+	// server's (INFO cpu); 0 when not measured.
+	CPU cpuCost `json:"cpu_per_event"`
+}
+
+// cpuCost is CPU time per event, in microseconds. Everything else the
+// process or server did meanwhile is included (botd's idle job polling,
+// other clients of a shared Redis).
+type cpuCost struct {
+	BotdUS  float64 `json:"botd_us"`
+	RedisUS float64 `json:"redis_us"`
 }
 
 // ingestTotal sums one server's rounds.
@@ -81,8 +93,16 @@ type ingestResult struct {
 	Memory      *memory `json:"botd_memory,omitempty"`
 	MemoryError string  `json:"botd_memory_error,omitempty"`
 	// Redis is the cost per event over every botd round.
-	Redis  *redisCost    `json:"redis,omitempty"`
-	Rounds []ingestRound `json:"rounds"`
+	Redis *redisCost `json:"redis,omitempty"`
+	// CPU is the CPU per event over every botd round, and the range of
+	// the rounds' figures.
+	CPU    cpuCost `json:"cpu_per_event"`
+	CPUMin cpuCost `json:"cpu_per_event_min"`
+	CPUMax cpuCost `json:"cpu_per_event_max"`
+	// RedisNodes is the cost per event on each master of a cluster (left
+	// out for one server): how evenly the work spreads.
+	RedisNodes []nodeCost    `json:"redis_nodes,omitempty"`
+	Rounds     []ingestRound `json:"rounds"`
 }
 
 // runIngest alternates closed-loop rounds between the bare handler and botd
@@ -107,7 +127,7 @@ func runIngest(ctx context.Context, e env, cfg ingestConfig) (*ingestResult, err
 	bs := w.newSender(cfg.workers) // to botd
 	defer bs.close()
 
-	rs, err := newRedisStats(e.redisURL)
+	rs, err := newRedisStats(ctx, e.redisURL)
 	if err != nil {
 		return nil, err
 	}
@@ -135,6 +155,8 @@ func runIngest(ctx context.Context, e env, cfg ingestConfig) (*ingestResult, err
 	var bareLat, botdLat []time.Duration
 	var redisBefore, redisAfter redisCalls
 	redisEvents := 0
+	var cpuSum cpuSeconds
+	nodes := newNodeSums(rs)
 	for round := 1; round <= cfg.rounds; round++ {
 		var pair [2]ingestRound
 		for _, target := range roundOrder(round) {
@@ -159,6 +181,9 @@ func runIngest(ctx context.Context, e env, cfg ingestConfig) (*ingestResult, err
 				redisAfter = r.redisAfter
 			}
 			redisEvents += r.Acked
+			cpuSum.add(r.cpu)
+			nodes.add(r.nodesBefore, r.nodesAfter)
+			res.CPUMin, res.CPUMax = minCPU(res.CPUMin, r.CPU), maxCPU(res.CPUMax, r.CPU)
 			res.Memory, res.MemoryError = r.memory, r.memoryError
 			pair[1] = r.ingestRound
 			botdLat = append(botdLat, r.latencies...)
@@ -176,6 +201,8 @@ func runIngest(ctx context.Context, e env, cfg ingestConfig) (*ingestResult, err
 	res.total(bareLat, botdLat)
 	// The bare rounds between botd's add next to nothing to its Redis.
 	res.Redis = costPerEvent(redisBefore, redisAfter, redisEvents)
+	res.CPU = cpuSum.perEvent(redisEvents)
+	res.RedisNodes = nodes.perEvent(redisEvents)
 	w.prof.snapshot(ctx, cfg.kind()+"-heap", "heap")
 	w.prof.snapshot(ctx, cfg.kind()+"-allocs", "allocs")
 	return res, nil
@@ -262,6 +289,8 @@ type botdRoundResult struct {
 	ingestRound
 	latencies               []time.Duration
 	redisBefore, redisAfter redisCalls
+	cpu                     cpuSeconds
+	nodesBefore, nodesAfter nodeReading
 	memory                  *memory
 	memoryError             string
 }
@@ -283,6 +312,8 @@ func botdRound(ctx context.Context, w *world, s *sender, rs *redisStats, prof *p
 	defer sent.stop()
 
 	res := botdRoundResult{redisBefore: rs.snapshot(ctx)}
+	cpuBefore := takeCPU(ctx, w.botd.pid(), rs)
+	res.nodesBefore = readNodes(ctx, rs)
 	profiled := prof.cpu(ctx, fmt.Sprintf("%s-r%d-cpu", cfg.kind(), round), d)
 	lr := closedLoop(ctx, s, w.event, reqs, false, cfg.workers, d)
 	end := time.Now()
@@ -330,7 +361,10 @@ func botdRound(ctx context.Context, w *world, s *sender, rs *redisStats, prof *p
 		}
 	}
 	res.redisAfter = rs.snapshot(ctx)
+	res.cpu = takeCPU(ctx, w.botd.pid(), rs).since(cpuBefore)
+	res.nodesAfter = readNodes(ctx, rs)
 	r.Redis = costPerEvent(res.redisBefore, res.redisAfter, r.Acked)
+	r.CPU = res.cpu.perEvent(r.Acked)
 	res.ingestRound, res.latencies = r, lr.latencies
 	return res, nil
 }

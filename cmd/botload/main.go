@@ -60,6 +60,16 @@ BENCHMARK is one or more of (or "all"):
               achieved rate ÷ the rate the limits allow, and rate-limit errors.
   submitpost  -submits valid submits at -submit-rate/s; latency from each callback's
               answer to the group post reaching the simulator (which answers at once).
+  costs       (not in "all") what each step of each flow costs, -costs-n units a step:
+              /todo, its submit, Mark done; /remind, its submit, its firing; /help;
+              a chatter message; a submit that fails validation. Per unit: Redis
+              commands (INFO commandstats), round trips (a counting proxy between
+              botd and Redis), botd's CPU (/proc/PID/stat), Redis's CPU and
+              used_memory (INFO), Open API calls, each less botd's idle background
+              (measured first); after each step, a census of the keys it left (MEMORY
+              USAGE, elements, TTL, by key shape). BOTD_RATE_LIMITS=documented and
+              fair use on, with quotas and caps far above the load. Needs -redis of
+              its own (-flush): the census reads the whole database.
 
 How it runs: botd is the real binary in a child process (built with go build
 unless -botd is given), on a free 127.0.0.1 port, with generated credentials,
@@ -115,6 +125,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		submits    = fs.Int("submits", 200, "submitpost: submits")
 		submitRate = fs.Int("submit-rate", 20, "submitpost: submits per second (open loop)")
 		submitLim  = fs.String("submit-limits", "documented", "submitpost: BOTD_RATE_LIMITS for botd (documented or off)")
+		costsN     = fs.Int("costs-n", 2000, "costs: units per step")
+		costsIdle  = fs.Duration("costs-idle", 5*time.Second, "costs: how long botd's idle background is measured")
 		mode       = fs.String("mode", modeWebhook, "BOTD_EVENT_MODE for botd: webhook (signed, encrypted POSTs to its webhooks) or websocket (over the long connection botd opens to the simulator)")
 		serveAddr  = fs.String("serve-bare", "", "serve the bare handler on ADDR and do nothing else (used by botload itself)")
 		cpuProfile = fs.String("cpuprofile", "", "write botload's own CPU profile to FILE")
@@ -143,7 +155,13 @@ func run(args []string, stdout, stderr io.Writer) int {
 			return 2
 		}
 	}
-	for _, n := range []*int{chats, users, workers, rounds, maxRate, chatMax, cbRate, cbReserve, burst, burstChats, submits, submitRate} {
+	if slices.Contains(benches, "costs") {
+		if err := checkCostsRedis(*redisURL); err != nil {
+			fmt.Fprintf(stderr, "botload: %v\n", err)
+			return 2
+		}
+	}
+	for _, n := range []*int{chats, users, workers, rounds, maxRate, chatMax, cbRate, cbReserve, burst, burstChats, submits, submitRate, costsN} {
 		if *n <= 0 {
 			fmt.Fprintln(stderr, "botload: counts and rates must be positive")
 			return 2
@@ -228,6 +246,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 		case "submitpost":
 			rep.SubmitPost, err = runSubmitPost(ctx, e, submitPostConfig{submits: *submits, rate: *submitRate,
 				chats: *chats, users: *users, rateLimits: *submitLim, formWait: 60 * time.Second, wait: 30 * time.Second})
+		case "costs":
+			rep.Costs, err = runCosts(ctx, e, costsConfig{n: *costsN, workers: 16, idle: *costsIdle, settle: 500 * time.Millisecond,
+				wait: 5*time.Minute + time.Duration(*costsN)*10*time.Millisecond, chats: *chats, users: *users, reserve: 100})
 		}
 		if err != nil {
 			fmt.Fprintf(stderr, "botload: %s: %v\n", b, err)
@@ -254,6 +275,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 
 var allBenchmarks = []string{"ingest", "chatter", "callbacks", "pacing", "submitpost"}
 
+// otherBenchmarks are run only when named.
+var otherBenchmarks = []string{"costs"}
+
 func benchmarks(args []string) ([]string, error) {
 	if len(args) == 0 {
 		return nil, fmt.Errorf("name a benchmark: %s or all", strings.Join(allBenchmarks, ", "))
@@ -263,7 +287,7 @@ func benchmarks(args []string) ([]string, error) {
 		switch {
 		case a == "all":
 			out = append(out, allBenchmarks...)
-		case slices.Contains(allBenchmarks, a):
+		case slices.Contains(allBenchmarks, a) || slices.Contains(otherBenchmarks, a):
 			out = append(out, a)
 		default:
 			return nil, fmt.Errorf("unknown benchmark %q", a)

@@ -59,8 +59,9 @@ func freeAddr() (string, error) {
 // (inherited BOTD_* variables are dropped so the caller's shell cannot change
 // what is measured) and waits until /readyz answers 200: Redis answers and a
 // tenant token was had from the simulator. It runs in a fresh temporary
-// working directory so that no configs/botd.yaml is picked up.
-func startBotd(ctx context.Context, bin, workDir string, settings map[string]string, stderr io.Writer) (*proc, error) {
+// working directory so that no configs/botd.yaml is picked up. config is
+// the config file botd reads; "" turns fair use off and nothing else.
+func startBotd(ctx context.Context, bin, workDir string, settings map[string]string, config string, stderr io.Writer) (*proc, error) {
 	addr, err := freeAddr()
 	if err != nil {
 		return nil, err
@@ -75,13 +76,17 @@ func startBotd(ctx context.Context, bin, workDir string, settings map[string]str
 	for k, v := range settings {
 		env = append(env, k+"="+v)
 	}
-	// Fair use is off (a file-only block): the load's few simulated members
-	// stand for many, each sending far more commands than a person would.
-	config := filepath.Join(workDir, "botload-botd.yaml")
-	if err := os.WriteFile(config, []byte("fair_use: {member_commands: 0, chat_commands: 0}\n"), 0o600); err != nil {
+	// Fair use is off (a file-only block) unless the caller says otherwise:
+	// the load's few simulated members stand for many, each sending far
+	// more commands than a person would.
+	if config == "" {
+		config = "fair_use: {member_commands: 0, chat_commands: 0}\n"
+	}
+	configPath := filepath.Join(workDir, "botload-botd.yaml")
+	if err := os.WriteFile(configPath, []byte(config), 0o600); err != nil {
 		return nil, err
 	}
-	cmd := exec.Command(bin, "-config", config)
+	cmd := exec.Command(bin, "-config", configPath)
 	cmd.Env, cmd.Dir = env, workDir
 	cmd.Stdout, cmd.Stderr = stderr, stderr
 	p, err := start("botd", cmd, addr)

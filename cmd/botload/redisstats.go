@@ -2,12 +2,16 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/botd/botd/internal/redisurl"
 )
 
 // redisCalls is Redis's own count of the commands it ran, by name (INFO
@@ -18,19 +22,44 @@ import (
 // event, exact only when the server is botload's alone.
 type redisCalls map[string]int64
 
-// redisStats reads INFO commandstats from the -redis server.
-type redisStats struct{ c *redis.Client }
+// redisStats reads INFO from the -redis server, or from every master of
+// a cluster (summing them: a cluster's cost is its masters' together).
+type redisStats struct {
+	c     redis.UniversalClient
+	nodes []*redis.Client // the server, or each master, by address
+}
 
-func newRedisStats(raw string) (*redisStats, error) {
+// newRedisStats connects to raw (redis:// or redis+cluster://, as
+// internal/redisurl reads them); nil for "".
+func newRedisStats(ctx context.Context, raw string) (*redisStats, error) {
 	if raw == "" {
 		return nil, nil
 	}
-	opts, err := redis.ParseURL(raw)
+	u, err := redisurl.Parse(raw)
 	if err != nil {
-		return nil, fmt.Errorf("-redis: not a valid redis:// URL")
+		return nil, fmt.Errorf("-redis: %w", err)
 	}
-	opts.PoolSize = 1
-	return &redisStats{c: redis.NewClient(opts)}, nil
+	r := &redisStats{c: u.NewClient()}
+	switch c := r.c.(type) {
+	case *redis.Client:
+		r.nodes = []*redis.Client{c}
+	case *redis.ClusterClient:
+		var mu sync.Mutex
+		if err := c.ForEachMaster(ctx, func(_ context.Context, n *redis.Client) error {
+			mu.Lock()
+			defer mu.Unlock()
+			r.nodes = append(r.nodes, n)
+			return nil
+		}); err != nil {
+			r.close()
+			return nil, fmt.Errorf("-redis: list the cluster's masters: %w", err)
+		}
+		sort.Slice(r.nodes, func(i, j int) bool { return r.nodes[i].Options().Addr < r.nodes[j].Options().Addr })
+	default:
+		r.close()
+		return nil, errors.New("-redis: want one server or a cluster")
+	}
+	return r, nil
 }
 
 func (r *redisStats) close() {
@@ -39,17 +68,46 @@ func (r *redisStats) close() {
 	}
 }
 
-// snapshot returns the calls so far by command, or nil when there is no
-// server to ask or it does not answer (the figure is then left out).
+// snapshot returns the calls so far by command, summed over the masters,
+// or nil when there is no server to ask or one does not answer (the
+// figure is then left out).
 func (r *redisStats) snapshot(ctx context.Context) redisCalls {
+	nodes := r.snapshotNodes(ctx)
+	if nodes == nil {
+		return nil
+	}
+	out := redisCalls{}
+	for _, n := range nodes {
+		for name, c := range n {
+			out[name] += c
+		}
+	}
+	return out
+}
+
+// snapshotNodes is snapshot per master, in r.nodes' order.
+func (r *redisStats) snapshotNodes(ctx context.Context) []redisCalls {
 	if r == nil {
 		return nil
 	}
-	s, err := r.c.Info(ctx, "commandstats").Result()
-	if err != nil {
-		return nil
+	out := make([]redisCalls, len(r.nodes))
+	for i, n := range r.nodes {
+		s, err := n.Info(ctx, "commandstats").Result()
+		if err != nil {
+			return nil
+		}
+		out[i] = parseCommandStats(s)
 	}
-	return parseCommandStats(s)
+	return out
+}
+
+// addrs are the masters' addresses, in r.nodes' order.
+func (r *redisStats) addrs() []string {
+	out := make([]string, len(r.nodes))
+	for i, n := range r.nodes {
+		out[i] = n.Options().Addr
+	}
+	return out
 }
 
 // parseCommandStats reads lines such as
@@ -136,4 +194,80 @@ func (c *redisCost) String() string {
 		parts[i] = fmt.Sprintf("%s %.2f", n, c.Top[n])
 	}
 	return fmt.Sprintf("%.2f commands (%.2f scripts) per event: %s", c.Commands, c.Scripts, strings.Join(parts, ", "))
+}
+
+// nodeReading is every master's commands and CPU at one moment (nil when
+// -redis is one server or a master did not answer).
+type nodeReading struct {
+	calls []redisCalls
+	usage []serverUsage
+}
+
+func readNodes(ctx context.Context, r *redisStats) nodeReading {
+	if r == nil || len(r.nodes) < 2 {
+		return nodeReading{}
+	}
+	calls := r.snapshotNodes(ctx)
+	usage, ok := r.usageNodes(ctx)
+	if calls == nil || !ok {
+		return nodeReading{}
+	}
+	return nodeReading{calls: calls, usage: usage}
+}
+
+// nodeCost is one cluster master's share of the work per event.
+type nodeCost struct {
+	Addr     string  `json:"addr"`
+	Commands float64 `json:"commands_per_event"`
+	Scripts  float64 `json:"scripts_per_event"`
+	CPUUS    float64 `json:"cpu_us_per_event"`
+}
+
+// nodeSums adds up, per master, what the rounds cost.
+type nodeSums struct {
+	addrs            []string
+	commands, script []int64
+	cpu              []float64
+	broken           bool // a round's reading is missing: no figures
+}
+
+func newNodeSums(r *redisStats) *nodeSums {
+	if r == nil || len(r.nodes) < 2 {
+		return nil
+	}
+	n := len(r.nodes)
+	return &nodeSums{addrs: r.addrs(), commands: make([]int64, n), script: make([]int64, n), cpu: make([]float64, n)}
+}
+
+func (s *nodeSums) add(before, after nodeReading) {
+	if s == nil {
+		return
+	}
+	if len(before.calls) != len(s.addrs) || len(after.calls) != len(s.addrs) {
+		s.broken = true
+		return
+	}
+	for i := range s.addrs {
+		for name, c := range after.calls[i] {
+			if d := c - before.calls[i][name]; d > 0 && name != "info" {
+				s.commands[i] += d
+				if name == "evalsha" || name == "eval" || name == "evalsha_ro" || name == "eval_ro" {
+					s.script[i] += d
+				}
+			}
+		}
+		s.cpu[i] += after.usage[i].CPUSeconds - before.usage[i].CPUSeconds
+	}
+}
+
+func (s *nodeSums) perEvent(events int) []nodeCost {
+	if s == nil || s.broken || events <= 0 {
+		return nil
+	}
+	out := make([]nodeCost, len(s.addrs))
+	for i, a := range s.addrs {
+		out[i] = nodeCost{Addr: a, Commands: float64(s.commands[i]) / float64(events),
+			Scripts: float64(s.script[i]) / float64(events), CPUUS: s.cpu[i] * 1e6 / float64(events)}
+	}
+	return out
 }

@@ -38,6 +38,7 @@ type report struct {
 	Callbacks  *callbacksResult  `json:"callbacks,omitempty"`
 	Pacing     *pacingResult     `json:"pacing,omitempty"`
 	SubmitPost *submitPostResult `json:"submitpost,omitempty"`
+	Costs      *costsResult      `json:"costs,omitempty"`
 }
 
 func newReport(redisURL, mode string) *report {
@@ -76,6 +77,9 @@ func (r *report) writeTables(w io.Writer) error {
 	}
 	if r.SubmitPost != nil {
 		r.SubmitPost.write(b)
+	}
+	if r.Costs != nil {
+		r.Costs.write(b)
 	}
 	if _, err := w.Write(b.Bytes()); err != nil {
 		return fmt.Errorf("write report: %w", err)
@@ -142,6 +146,30 @@ func (x *ingestResult) write(b *bytes.Buffer) {
 		fmt.Sprintf("< %d ms", targetIngestP99MS), x.Botd.Latency.P99MS < targetIngestP99MS)
 	writeMemory(b, x.Memory, x.MemoryError, "at the end of the last round")
 	fmt.Fprintf(b, "  redis: %s\n", x.Redis)
+	unit := "event"
+	if chatter {
+		unit = "message"
+	}
+	fmt.Fprintf(b, "  CPU per %s: botd %s, redis %s (over the rounds%s)\n", unit,
+		cpuFigure(x.CPU.BotdUS, x.CPUMin.BotdUS, x.CPUMax.BotdUS), cpuFigure(x.CPU.RedisUS, x.CPUMin.RedisUS, x.CPUMax.RedisUS), drainNote(chatter))
+	for _, n := range x.RedisNodes {
+		fmt.Fprintf(b, "    master %s: %.2f commands (%.2f scripts), %.0f µs CPU per %s\n", n.Addr, n.Commands, n.Scripts, n.CPUUS, unit)
+	}
+}
+
+// cpuFigure is "123 µs (rounds 110–140)", or "not measured".
+func cpuFigure(all, lo, hi float64) string {
+	if all == 0 {
+		return "not measured"
+	}
+	return fmt.Sprintf("%.0f µs (rounds %.0f–%.0f)", all, lo, hi)
+}
+
+func drainNote(chatter bool) string {
+	if chatter {
+		return ""
+	}
+	return " and the drains after them"
 }
 
 // writeMemory prints botd's resident memory beside the target.

@@ -15,6 +15,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/botd/botd/internal/feishusim"
+	"github.com/botd/botd/internal/redisurl"
 )
 
 // credentials are generated for every run: the simulator and botd are told
@@ -68,6 +69,9 @@ type worldOpts struct {
 	chats, usersPerChat int
 	enforceLimits       bool   // the simulator enforces the documented quotas
 	rateLimits          string // BOTD_RATE_LIMITS: "off" or "documented"
+	// config is botd's config file; "" for the default (fair use off,
+	// see startBotd).
+	config string
 }
 
 // world is the simulator served in this process on 127.0.0.1, its chats and
@@ -148,7 +152,7 @@ func startWorld(ctx context.Context, e env, o worldOpts) (_ *world, err error) {
 		settings[k] = v
 	}
 	// In websocket mode /readyz waits for the long connection too.
-	if w.botd, err = startBotd(ctx, e.botdBin, e.workDir, settings, e.stderr); err != nil {
+	if w.botd, err = startBotd(ctx, e.botdBin, e.workDir, settings, o.config, e.stderr); err != nil {
 		return nil, err
 	}
 	if e.verbose {
@@ -196,28 +200,49 @@ func (w *world) close() error {
 	return errors.Join(errs...)
 }
 
-// checkRedisURL refuses anything but a Redis on this machine: botload
-// floods what it is given, and may FLUSHDB it.
+// checkRedisURL refuses anything but one server (redis://) or a cluster
+// (redis+cluster://) on this machine: botload floods what it is given,
+// and may FLUSHDB it. Sentinel is refused: botload measures one server's
+// or every master's counters, not a primary that moves.
 func checkRedisURL(raw string) error {
-	opts, err := redis.ParseURL(raw)
+	u, err := redisurl.Parse(raw)
 	if err != nil {
-		return errors.New("-redis: not a valid redis:// URL")
+		return fmt.Errorf("-redis: %w", err)
 	}
-	if !isLoopback(opts.Addr) {
-		return fmt.Errorf("-redis: %s is not on 127.0.0.1; botload only loads servers on this machine", opts.Addr)
+	if u.Kind == redisurl.Sentinel {
+		return errors.New("-redis: want redis:// or redis+cluster://, not Sentinel")
+	}
+	for _, a := range u.Addrs {
+		if !isLoopback(a) {
+			return fmt.Errorf("-redis: %s is not on 127.0.0.1; botload only loads servers on this machine", a)
+		}
 	}
 	return nil
 }
 
+// flushRedis empties the -redis database, or every master of a cluster
+// (whose node addresses must be on loopback too).
 func flushRedis(ctx context.Context, raw string) error {
-	opts, err := redis.ParseURL(raw)
+	u, err := redisurl.Parse(raw)
 	if err != nil {
-		return errors.New("-redis: not a valid redis:// URL")
+		return fmt.Errorf("-redis: %w", err)
 	}
-	c := redis.NewClient(opts)
+	c := u.NewClient()
 	defer c.Close()
-	if err := c.FlushDB(ctx).Err(); err != nil {
-		return fmt.Errorf("flush redis db %d: %w", opts.DB, err)
+	cc, ok := c.(*redis.ClusterClient)
+	if !ok {
+		if err := c.FlushDB(ctx).Err(); err != nil {
+			return fmt.Errorf("flush redis: %w", err)
+		}
+		return nil
 	}
-	return nil
+	return cc.ForEachMaster(ctx, func(ctx context.Context, n *redis.Client) error {
+		if addr := n.Options().Addr; !isLoopback(addr) {
+			return fmt.Errorf("flush redis: cluster node %s is not on 127.0.0.1", addr)
+		}
+		if err := n.FlushDB(ctx).Err(); err != nil {
+			return fmt.Errorf("flush redis node %s: %w", n.Options().Addr, err)
+		}
+		return nil
+	})
 }
