@@ -40,18 +40,9 @@ type issuedToken struct {
 // a self-built app's token for its (the default) tenant. The answer's
 // fields are top-level, not under data. A store app may not use it.
 func (s *Server) handleTenantToken(_ *http.Request, body []byte) (any, *apiError) {
-	var req struct {
-		AppID     string `json:"app_id"`
-		AppSecret string `json:"app_secret"`
-	}
-	if err := decodeBody(body, &req); err != nil {
+	if _, err := s.appRequest(body, AppTypeSelfBuilt,
+		"tenant_access_token/internal is for self-built apps; a store app uses /open-apis/auth/v3/tenant_access_token with its app_access_token and a tenant_key"); err != nil {
 		return nil, err
-	}
-	if err := s.checkApp(req.AppID, req.AppSecret); err != nil {
-		return nil, err
-	}
-	if s.opts.AppType != AppTypeSelfBuilt {
-		return nil, refuse(CodeAppTypeInvalid, "tenant_access_token/internal is for self-built apps; a store app uses /open-apis/auth/v3/tenant_access_token with its app_access_token and a tenant_key")
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -60,6 +51,31 @@ func (s *Server) handleTenantToken(_ *http.Request, body []byte) (any, *apiError
 }
 
 // checkApp checks the app's credentials in a token request.
+// appCredentials are the body of the app-authenticated auth endpoints;
+// AppTicket only on a store app's app_access_token.
+type appCredentials struct {
+	AppID     string `json:"app_id"`
+	AppSecret string `json:"app_secret"`
+	AppTicket string `json:"app_ticket"`
+}
+
+// appRequest reads an auth endpoint's body, checks the app's credentials,
+// and refuses the endpoint to an app of the other type (wrongType says
+// which endpoint it should use).
+func (s *Server) appRequest(body []byte, appType, wrongType string) (appCredentials, *apiError) {
+	var req appCredentials
+	if err := decodeBody(body, &req); err != nil {
+		return req, err
+	}
+	if err := s.checkApp(req.AppID, req.AppSecret); err != nil {
+		return req, err
+	}
+	if s.opts.AppType != appType {
+		return req, refuse(CodeAppTypeInvalid, "%s", wrongType)
+	}
+	return req, nil
+}
+
 func (s *Server) checkApp(appID, secret string) *apiError {
 	if appID == "" || appID != s.opts.AppID {
 		return refuse(CodeAppInvalid, "invalid param: app_id")

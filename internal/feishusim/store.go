@@ -142,18 +142,8 @@ func (s *Server) ticketOKLocked(ticket string) bool {
 
 // handleTicketResend is POST /open-apis/auth/v3/app_ticket/resend.
 func (s *Server) handleTicketResend(_ *http.Request, body []byte) (any, *apiError) {
-	var req struct {
-		AppID     string `json:"app_id"`
-		AppSecret string `json:"app_secret"`
-	}
-	if err := decodeBody(body, &req); err != nil {
+	if _, err := s.appRequest(body, AppTypeStore, "app_ticket/resend is for store apps only"); err != nil {
 		return nil, err
-	}
-	if err := s.checkApp(req.AppID, req.AppSecret); err != nil {
-		return nil, err
-	}
-	if s.opts.AppType != AppTypeStore {
-		return nil, refuse(CodeAppTypeInvalid, "app_ticket/resend is for store apps only")
 	}
 	s.mu.Lock()
 	s.store.resends++
@@ -187,19 +177,10 @@ type appTokenResponse struct {
 
 // handleAppAccessToken is POST /open-apis/auth/v3/app_access_token.
 func (s *Server) handleAppAccessToken(_ *http.Request, body []byte) (any, *apiError) {
-	var req struct {
-		AppID     string `json:"app_id"`
-		AppSecret string `json:"app_secret"`
-		AppTicket string `json:"app_ticket"`
-	}
-	if err := decodeBody(body, &req); err != nil {
+	req, err := s.appRequest(body, AppTypeStore,
+		"app_access_token with an app_ticket is for store apps; a self-built app uses app_access_token/internal")
+	if err != nil {
 		return nil, err
-	}
-	if err := s.checkApp(req.AppID, req.AppSecret); err != nil {
-		return nil, err
-	}
-	if s.opts.AppType != AppTypeStore {
-		return nil, refuse(CodeAppTypeInvalid, "app_access_token with an app_ticket is for store apps; a self-built app uses app_access_token/internal")
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()

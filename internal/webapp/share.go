@@ -45,17 +45,8 @@ func (h *Handler) handleShare(w http.ResponseWriter, r *http.Request) {
 	if !readOptionalBody(w, r, maxActionBody, &req) {
 		return
 	}
-	if h.engine == nil {
-		writeError(w, http.StatusServiceUnavailable, "sharing is not available")
-		return
-	}
-	rec, ok := h.itemOr404(w, r)
+	rec, lang, ok := h.shareItem(w, r, req.Lang)
 	if !ok {
-		return
-	}
-	lang, ok := shareLang(req.Lang, rec)
-	if !ok {
-		writeError(w, http.StatusBadRequest, `lang must be "zh" or "en"`)
 		return
 	}
 	c, err := h.engine.ShareCard(r.Context(), rec.flow, rec.ID, lang)
@@ -104,17 +95,8 @@ func (h *Handler) handleShares(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "at most 10 sendCardInfo entries")
 		return
 	}
-	if h.engine == nil {
-		writeError(w, http.StatusServiceUnavailable, "sharing is not available")
-		return
-	}
-	rec, ok := h.itemOr404(w, r)
+	rec, lang, ok := h.shareItem(w, r, req.Lang)
 	if !ok {
-		return
-	}
-	lang, ok := shareLang(req.Lang, rec)
-	if !ok {
-		writeError(w, http.StatusBadRequest, `lang must be "zh" or "en"`)
 		return
 	}
 	s := sessionFrom(r.Context())
@@ -151,6 +133,26 @@ func (h *Handler) handleShares(w http.ResponseWriter, r *http.Request) {
 		Recorded  int               `json:"recorded"`
 		ChatNames map[string]string `json:"chat_names"`
 	}{n, h.chatNames(r.Context(), chats)})
+}
+
+// shareItem is what share and shares start with: the member's item named
+// in the path and the language its card is shared in; false when it has
+// answered (503 without an engine, 404, 400 for a bad lang).
+func (h *Handler) shareItem(w http.ResponseWriter, r *http.Request, reqLang string) (record, string, bool) {
+	if h.engine == nil {
+		writeError(w, http.StatusServiceUnavailable, "sharing is not available")
+		return record{}, "", false
+	}
+	rec, ok := h.itemOr404(w, r)
+	if !ok {
+		return record{}, "", false
+	}
+	lang, ok := shareLang(reqLang, rec)
+	if !ok {
+		writeError(w, http.StatusBadRequest, `lang must be "zh" or "en"`)
+		return record{}, "", false
+	}
+	return rec, lang, true
 }
 
 // readOptionalBody is readBody for a body that may be empty.
