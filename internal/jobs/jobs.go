@@ -218,6 +218,12 @@ func New(rdb redis.UniversalClient, cfg Config, log *zap.Logger) *Queue {
 	if err := q.Register(flows.StepJobs()...); err != nil {
 		panic(err) // the engine's own steps: a bug in flows
 	}
+	if cfg.Metrics != nil {
+		cfg.Metrics.MustRegister(newQueueCollector(asynq.NewInspectorFromRedisClient(rdb), map[string]string{
+			cfg.queueName(flows.PriorityInteractive): flows.PriorityInteractive.String(),
+			cfg.queueName(flows.PriorityBulk):        flows.PriorityBulk.String(),
+		}, log))
+	}
 	q.server = asynq.NewServerFromRedisClient(rdb, asynq.Config{
 		Concurrency: cfg.Concurrency,
 		Queues: map[string]int{
