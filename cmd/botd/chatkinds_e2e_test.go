@@ -7,9 +7,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/botd/botd/internal/state"
 	"github.com/botd/botd/internal/feishusim"
 	"github.com/botd/botd/internal/flows"
+	"github.com/botd/botd/internal/state"
 )
 
 const (
