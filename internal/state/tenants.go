@@ -85,14 +85,6 @@ func tenantOf(ctx context.Context) (string, error) {
 	return key, nil
 }
 
-// TenantPrefix is the prefix of every key a store app's tenant has on rdb
-// ("botd:t:TENANT:", after rdb's key_prefix): packages that keep keys of
-// their own per tenant (the rate limiter's windows) put them under it, so
-// that RemoveTenant deletes them too. The key must pass tenant.Check.
-func TenantPrefix(rdb any, tenantKey string) string {
-	return newKeyspace(KeyPrefix(rdb)).forTenant(tenantKey).p
-}
-
 // Removed counts what RemoveTenant deleted.
 type Removed struct {
 	Keys      int // keys under the tenant's prefix

@@ -205,14 +205,19 @@ func (h *Handler) dispatch(c *call, env *envelope, p proof) (reply, error) {
 			// Events come to the event URL or the long connection, never
 			// to the callback URL.
 			if c.rt != routeCard {
-				if err := h.withTenant(c, messageTenant(env)); err != nil {
-					return reply{}, err
+				// A self-built app reads no tenant: nothing more to decode on its path.
+				if h.cfg.StoreApp {
+					if err := h.withTenant(c, messageTenant(env)); err != nil {
+						return reply{}, err
+					}
 				}
 				return h.handleMessage(c, env)
 			}
 		case eventCardAction:
-			if err := h.withTenant(c, cardTenant(env)); err != nil {
-				return reply{}, err
+			if h.cfg.StoreApp {
+				if err := h.withTenant(c, cardTenant(env)); err != nil {
+					return reply{}, err
+				}
 			}
 			return h.handleCardAction(c, env)
 		}
